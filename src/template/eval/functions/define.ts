@@ -1,0 +1,90 @@
+/**
+ * The contract of the function library. Each function declares its parameters with types; the
+ * generic `callFunction` checks arity, converts arguments, short-circuits unknown and null
+ * arguments and carries the sensitive mark to the result, so implementations see only known,
+ * converted, unmarked values (unless a parameter opts in to seeing more).
+ */
+import type { Type } from '../types.js';
+import { T } from '../types.js';
+import { Value } from '../value.js';
+import { convert, ConversionError } from '../convert.js';
+
+export interface Param {
+  name: string;
+  type: Type;
+  /** The implementation handles null itself (otherwise a null argument is an error). */
+  allowNull?: boolean;
+  /** The implementation handles unknown values itself (otherwise any unknown argument gives an unknown result). */
+  allowUnknown?: boolean;
+}
+
+export interface FunctionContext {
+  /** Directory relative file paths resolve against (`path.root` in Packer). */
+  baseDir: string;
+  /** The run's single timestamp: `timestamp()` returns this for every call in a run. */
+  now: Date;
+  /** Renders a template file's text with variables: the body of `templatefile`. */
+  renderTemplate(text: string, filename: string, vars: ReadonlyMap<string, Value>): Value;
+}
+
+export interface FuncDef {
+  params: readonly Param[];
+  /** Extra arguments after `params`, all of this parameter's type. */
+  variadic?: Param;
+  /** The return type, when it is known without running (used for the unknown result). */
+  returnType?: Type;
+  impl(args: readonly Value[], ctx: FunctionContext): Value;
+  /** Description for `kiln console`'s help. */
+  description?: string;
+}
+
+/** A failure inside a function, optionally blaming one argument (0-based). */
+export class FunctionError extends Error {
+  constructor(
+    message: string,
+    readonly argIndex?: number,
+  ) {
+    super(message);
+    this.name = 'FunctionError';
+  }
+}
+
+export function callFunction(name: string, def: FuncDef, rawArgs: readonly Value[], ctx: FunctionContext): Value {
+  const min = def.params.length;
+  if (rawArgs.length < min) {
+    const missing = def.params[rawArgs.length]!;
+    throw new FunctionError(`Function "${name}" requires ${min === 1 ? 'an argument' : `${min} arguments`}; the "${missing.name}" argument is missing.`);
+  }
+  if (!def.variadic && rawArgs.length > min) {
+    throw new FunctionError(
+      `Function "${name}" expects only ${min} argument${min === 1 ? '' : 's'}.`,
+      min,
+    );
+  }
+  let sensitive = false;
+  let unknown = false;
+  const args: Value[] = [];
+  rawArgs.forEach((arg, i) => {
+    const p = i < min ? def.params[i]! : def.variadic!;
+    let v = arg;
+    if (v.sensitive) {
+      sensitive = true;
+      v = v.unmarked();
+    }
+    if (v.isNull && !p.allowNull && v.isKnown) {
+      throw new FunctionError(`Invalid value for "${p.name}" parameter: argument must not be null.`, i);
+    }
+    if (!v.isKnown && !p.allowUnknown) unknown = true;
+    try {
+      v = convert(v, p.type);
+    } catch (err) {
+      if (err instanceof ConversionError) throw new FunctionError(`Invalid value for "${p.name}" parameter: ${err.message}.`, i);
+      throw err;
+    }
+    if (v.containsSensitive) sensitive = true;
+    args.push(v);
+  });
+  if (unknown) return Value.unknown(def.returnType ?? T.dynamic);
+  const result = def.impl(args, ctx);
+  return sensitive ? result.markSensitive() : result;
+}
