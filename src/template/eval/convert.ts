@@ -22,8 +22,8 @@ export class ConversionError extends Error {
 
 /** cty's canonical text for a number: integers without a decimal point, no exponent for common sizes. */
 export function formatNumber(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
   if (!Number.isFinite(n)) return n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN';
+  if (Number.isInteger(n)) return Math.abs(n) < 1e21 ? n.toFixed(0) : BigInt(n).toString();
   const s = String(n);
   if (!s.includes('e')) return s;
   // Expand exponent notation the way Go's big.Float 'f' formatting would.

@@ -1,0 +1,113 @@
+/**
+ * `kiln build`: validates every config of every job first, then runs the jobs in parallel.
+ * Ctrl-C once cancels (cleanups run); twice shows what cleanup is still running; three times
+ * exits at once, leaving the rest to `kiln cleanup`.
+ */
+import { hasErrors } from '../core/errors/diagnostic.js';
+import { EventBus } from '../core/events.js';
+import { startRun } from '../core/orchestrator.js';
+import { prepareJobs } from '../core/prepare.js';
+import { terminalPrompter } from '../core/prompt.js';
+import { Redactor } from '../core/redact.js';
+import type { OnError } from '../core/runner.js';
+import { Ledger } from '../state/ledger.js';
+import { runDir } from '../state/paths.js';
+import { newRunId } from '../state/run-id.js';
+import { jsonLinesRenderer } from '../ui/json-lines.js';
+import { logFiles } from '../ui/log-files.js';
+import { machineReadableRenderer } from '../ui/machine-readable.js';
+import { plainRenderer } from '../ui/plain.js';
+import { ExitCode, printDiagnostics, useColor } from './output.js';
+import { templateOptions, type TemplateFlags } from './template-flags.js';
+
+export interface BuildFlags extends TemplateFlags {
+  parallelBuilds?: string;
+  onError?: string;
+  debug?: boolean;
+  force?: boolean;
+  timestampUi?: boolean;
+  machineReadable?: boolean;
+  json?: boolean;
+  color?: boolean;
+}
+
+const ON_ERROR: readonly OnError[] = ['cleanup', 'abort', 'ask', 'run-cleanup-provisioner'];
+
+export async function buildCommand(path: string, flags: BuildFlags): Promise<void> {
+  const onError = (flags.onError ?? 'cleanup') as OnError;
+  if (!ON_ERROR.includes(onError)) {
+    process.stderr.write(`Error: -on-error must be one of ${ON_ERROR.join(', ')}; got "${flags.onError}".\n`);
+    throw new ExitCode(1);
+  }
+  const parallel = flags.parallelBuilds === undefined ? 0 : Number(flags.parallelBuilds);
+  if (!Number.isInteger(parallel) || parallel < 0) {
+    process.stderr.write(`Error: -parallel-builds must be a whole number (0 means no limit); got "${flags.parallelBuilds}".\n`);
+    throw new ExitCode(1);
+  }
+  const prompter = terminalPrompter();
+  if ((onError === 'ask' || flags.debug) && !prompter.interactive) {
+    process.stderr.write(`Error: ${flags.debug ? '-debug' : '-on-error=ask'} needs a terminal to ask on; standard input is not one.\n`);
+    throw new ExitCode(1);
+  }
+
+  const prepared = await prepareJobs(templateOptions(path, flags));
+  printDiagnostics(prepared.diags, prepared.texts);
+  if (hasErrors(prepared.diags)) throw new ExitCode(1);
+  if (prepared.jobs.length === 0) {
+    process.stderr.write('Error: no builds to run: -only/-except matched none of the template\'s builds.\n');
+    throw new ExitCode(1);
+  }
+
+  const runId = newRunId();
+  const dir = runDir(runId);
+  const redactor = new Redactor(prepared.secrets);
+  const bus = new EventBus(redactor);
+  const write = (t: string): boolean => process.stdout.write(t);
+  if (flags.json) bus.subscribe(jsonLinesRenderer(write));
+  else if (flags.machineReadable) bus.subscribe(machineReadableRenderer(write));
+  else bus.subscribe(plainRenderer({ write, color: flags.color !== false && useColor(process.stdout), timestamps: flags.timestampUi === true }));
+  const logs = logFiles(`${dir}/logs`);
+  bus.subscribe(logs.listener);
+  const ledger = Ledger.open(runId, dir);
+
+  const run = startRun(
+    prepared.jobs,
+    { runId, bus, ledger, redactor, onError, debug: flags.debug === true, force: flags.force === true, prompter, retryBackoffMs: 2000 },
+    parallel,
+  );
+
+  let interrupts = 0;
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      bus.emit({ type: 'say', message: 'Interrupt received. Cancelling builds; cleanup runs before kiln exits. Press Ctrl-C again to see what is still being cleaned up.' });
+      run.cancel(sig);
+    } else if (interrupts === 2) {
+      for (const p of run.pendingCleanups()) bus.emit({ type: 'cleanup.pending', build: p.build, steps: p.steps });
+      bus.emit({ type: 'say', message: `Press Ctrl-C once more to exit now; "kiln cleanup --run ${runId}" will remove what is left.` });
+    } else {
+      ledger.abandon();
+      process.stderr.write(`\nExiting without finishing cleanup. Run "kiln cleanup --run ${runId}" to remove what was left.\n`);
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+  };
+  const sigint = (): void => onSignal('SIGINT');
+  const sigterm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', sigint);
+  process.on('SIGTERM', sigterm);
+  try {
+    const result = await run.done;
+    await logs.close();
+    const open = ledger.openResources();
+    if (open.length === 0) ledger.finish();
+    else {
+      ledger.abandon();
+      const why = result.leftResources ? 'were left in place (-on-error=abort)' : 'could not be removed';
+      process.stderr.write(`\n${open.length} temporary resource(s) ${why}: run "kiln cleanup --run ${runId}" to remove them.\n`);
+    }
+    if (result.exitCode !== 0) throw new ExitCode(result.exitCode);
+  } finally {
+    process.off('SIGINT', sigint);
+    process.off('SIGTERM', sigterm);
+  }
+}

@@ -1,0 +1,61 @@
+/** Cancellation helpers: sleeping and waiting that end early when a build is cancelled. */
+
+export class CancelledError extends Error {
+  constructor(message = 'Build was cancelled.') {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
+export function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new CancelledError();
+}
+
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new CancelledError());
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(new CancelledError());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A signal that aborts when the parent does, or after `ms`, with a TimeoutError reason. */
+export function withTimeout(parent: AbortSignal, ms: number | undefined): { signal: AbortSignal; dispose(): void } {
+  if (ms === undefined || ms <= 0) return { signal: parent, dispose: () => undefined };
+  const c = new AbortController();
+  const onAbort = (): void => c.abort(parent.reason);
+  parent.addEventListener('abort', onAbort, { once: true });
+  const t = setTimeout(() => c.abort(new TimeoutError(ms)), ms);
+  return {
+    signal: c.signal,
+    dispose: () => {
+      clearTimeout(t);
+      parent.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+export class TimeoutError extends Error {
+  constructor(readonly ms: number) {
+    super(`timed out after ${formatDuration(ms)}`);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** "1m30s", "250ms": how Packer prints durations. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.round(ms / 100) / 10;
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  const rest = Math.round(s - m * 60);
+  if (m < 60) return `${m}m${rest ? `${rest}s` : ''}`;
+  return `${Math.floor(m / 60)}h${m % 60 ? `${m % 60}m` : ''}`;
+}

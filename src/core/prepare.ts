@@ -1,0 +1,104 @@
+/**
+ * From a template to runnable jobs: plugins resolved (lazily, only the types the template
+ * uses), every config of every job checked against its plugin's schema — all before any job
+ * starts or any resource exists. Also collects the secrets every output must hide.
+ */
+import type { Diagnostic, SourceRange } from './errors/diagnostic.js';
+import { error, hasErrors } from './errors/diagnostic.js';
+import { didYouMean } from './errors/suggest.js';
+import { collectSecrets } from '../template/display.js';
+import { planRead, readTemplate, type TemplateOptions, type TemplateResult } from '../template/index.js';
+import type { PlannedStep } from '../template/plan.js';
+import { checkConfig } from './config.js';
+import { PluginError, PluginRegistry, type ComponentKind } from './registry.js';
+import type { Job, Resolved } from './runner.js';
+import type { BuilderPlugin, PostProcessorPlugin, ProvisionerPlugin } from '../sdk/plugin.js';
+
+export interface Prepared extends TemplateResult {
+  jobs: Job[];
+  secrets: Set<string>;
+  registry?: PluginRegistry;
+}
+
+export async function prepareJobs(opts: TemplateOptions): Promise<Prepared> {
+  const read = readTemplate(opts);
+  const base = { texts: read.texts, jobs: [] as Job[], secrets: new Set<string>() };
+  if (!read.model || hasErrors(read.diags)) return { ...base, diags: read.diags };
+  const model = read.model;
+
+  let registry: PluginRegistry;
+  try {
+    registry = await PluginRegistry.create(
+      (model.packer?.requiredPlugins ?? []).map((p) => ({ name: p.name, ...(p.source !== undefined && { source: p.source }) })),
+      model.root,
+    );
+  } catch (err) {
+    if (!(err instanceof PluginError)) throw err;
+    return { ...base, diags: [...read.diags, error('Plugin not available', err.message, model.packer?.range)] };
+  }
+
+  // Builders first: their `build.*` names are needed to plan provisioners.
+  const diags: Diagnostic[] = [];
+  const builderTypes = new Set([...model.sourceBlocks.values()].map((s) => s.type));
+  const builders = new Map<string, BuilderPlugin<unknown> | undefined>();
+  for (const t of builderTypes) builders.set(t, await registry.get('builder', t));
+  const generatedData = (t: string): readonly string[] => {
+    return builders.get(t)?.generatedData ?? [];
+  };
+
+  const result = planRead(read, { ...opts, generatedData });
+  diags.push(...result.diags);
+  if (!result.plan || !result.env) return { ...base, ...result, diags, registry };
+
+  const unknownType = (kind: ComponentKind, type: string, where: SourceRange): void => {
+    const label = kind === 'builder' ? 'source' : kind;
+    diags.push(
+      error(
+        `Unknown ${label} type "${type}"`,
+        `kiln has no ${kind} plugin of type "${type}".${didYouMean(type, registry.types(kind))} Built-in and installed ${kind}s: ${registry.types(kind).sort().join(', ') || 'none'}.`,
+        where,
+      ),
+    );
+  };
+  const resolveStep = async <P extends ProvisionerPlugin<unknown> | PostProcessorPlugin<unknown>>(
+    kind: 'provisioner' | 'post-processor',
+    s: PlannedStep,
+    build: string,
+  ): Promise<Resolved<P> | undefined> => {
+    const plugin = (await registry.get(kind, s.type)) as P | undefined;
+    if (!plugin) {
+      unknownType(kind, s.type, s.defRange);
+      return undefined;
+    }
+    diags.push(...checkConfig(plugin.schema, s.config, s.origins, `${kind} "${s.type}" of build ${build}`, s.defRange).diags);
+    return { planned: s, plugin };
+  };
+
+  const jobs: Job[] = [];
+  for (const b of result.plan.builds) {
+    const builder = await registry.get('builder', b.type);
+    const src = model.sourceBlocks.get(b.sourceRef);
+    if (!builder) {
+      unknownType('builder', b.type, src?.defRange ?? b.defRange);
+      continue;
+    }
+    const cfg = checkConfig(builder.schema, b.config, b.origins, `source "${b.sourceRef}"`, src?.defRange ?? b.defRange);
+    diags.push(...cfg.diags);
+    const provisioners = await Promise.all(b.provisioners.map((p) => resolveStep<ProvisionerPlugin<unknown>>('provisioner', p, b.name)));
+    const ecp = b.errorCleanupProvisioner ? await resolveStep<ProvisionerPlugin<unknown>>('provisioner', b.errorCleanupProvisioner, b.name) : undefined;
+    const chains = await Promise.all(b.postProcessors.map((c) => Promise.all(c.map((p) => resolveStep<PostProcessorPlugin<unknown>>('post-processor', p, b.name)))));
+    if (cfg.config === undefined && cfg.diags.length > 0) continue;
+    jobs.push({
+      build: b,
+      builder,
+      builderConfig: cfg.config,
+      provisioners: provisioners.filter((p): p is Resolved<ProvisionerPlugin<unknown>> => p !== undefined),
+      ...(ecp && { errorCleanupProvisioner: ecp }),
+      postProcessors: chains.map((c) => c.filter((p): p is Resolved<PostProcessorPlugin<unknown>> => p !== undefined)),
+    });
+  }
+  const secrets = collectSecrets([...result.env.variables.values()].map((v) => v.value));
+  collectSecrets(result.env.locals.values(), secrets);
+  for (const b of result.plan.builds) collectSecrets([b.config, ...b.provisioners.map((p) => p.config), ...b.postProcessors.flat().map((p) => p.config)], secrets);
+  return { ...result, diags, jobs, secrets, registry };
+}

@@ -1,0 +1,49 @@
+/**
+ * Removes sensitive values from text before it reaches any output. Secrets are the strings of
+ * sensitive variables and locals (and whatever plugins add, such as generated passwords).
+ */
+import type { KilnEvent } from './events.js';
+
+export const REDACTED = '<sensitive>';
+
+export class Redactor {
+  private secrets: string[] = [];
+  private pattern: RegExp | undefined;
+
+  constructor(secrets: Iterable<string> = []) {
+    for (const s of secrets) this.add(s);
+  }
+
+  add(secret: string): void {
+    if (secret.length < 3 || this.secrets.includes(secret)) return;
+    this.secrets.push(secret);
+    // Longest first, so a secret that contains another is replaced whole.
+    this.secrets.sort((a, b) => b.length - a.length);
+    this.pattern = new RegExp(this.secrets.map(escape).join('|'), 'g');
+  }
+
+  text(s: string): string {
+    return this.pattern ? s.replace(this.pattern, REDACTED) : s;
+  }
+
+  /** The event with every string inside it redacted. */
+  event<E extends KilnEvent>(e: E): E {
+    if (!this.pattern) return e;
+    return this.deep(e) as E;
+  }
+
+  private deep(v: unknown): unknown {
+    if (typeof v === 'string') return this.text(v);
+    if (Array.isArray(v)) return v.map((x) => this.deep(x));
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = this.deep(x);
+      return out;
+    }
+    return v;
+  }
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

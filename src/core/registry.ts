@@ -1,0 +1,134 @@
+/**
+ * Plugin resolution. Built-in plugins live in `plugins/` and are imported only when a template
+ * uses them, so a template without a cloud builder never loads a cloud SDK. Third-party plugins
+ * are npm packages named `kiln-plugin-<name>` (or local paths) declared in the template's
+ * `required_plugins`; they default-export the same PluginSet shape as built-ins.
+ */
+import { createRequire } from 'node:module';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BuilderPlugin, DataSourcePlugin, PluginSet, PostProcessorPlugin, ProvisionerPlugin, Reaper } from '../sdk/plugin.js';
+
+export type ComponentKind = 'builder' | 'provisioner' | 'post-processor' | 'data';
+
+interface ComponentOf {
+  builder: BuilderPlugin<unknown>;
+  provisioner: ProvisionerPlugin<unknown>;
+  'post-processor': PostProcessorPlugin<unknown>;
+  data: DataSourcePlugin<unknown>;
+}
+
+type Loader = () => Promise<{ default: PluginSet }>;
+
+/** The built-in components: type name → the module that provides it. */
+const BUILTIN: Record<ComponentKind, Record<string, Loader>> = {
+  builder: {
+    null: () => import('../../plugins/builder-null/index.js'),
+    file: () => import('../../plugins/builder-file/index.js'),
+  },
+  provisioner: {
+    'shell-local': () => import('../../plugins/provisioner-shell-local/index.js'),
+    breakpoint: () => import('../../plugins/provisioner-breakpoint/index.js'),
+  },
+  'post-processor': {
+    manifest: () => import('../../plugins/postprocessor-manifest/index.js'),
+    checksum: () => import('../../plugins/postprocessor-checksum/index.js'),
+    compress: () => import('../../plugins/postprocessor-compress/index.js'),
+    'shell-local': () => import('../../plugins/postprocessor-shell-local/index.js'),
+  },
+  data: {},
+};
+
+export interface RequiredPluginRef {
+  name: string;
+  source?: string;
+}
+
+export class PluginError extends Error {
+  override name = 'PluginError';
+}
+
+export class PluginRegistry {
+  private external: PluginSet[] = [];
+
+  private constructor() {}
+
+  /** A registry with the template's required plugins loaded (they are needed to know their types). */
+  static async create(required: readonly RequiredPluginRef[], templateRoot: string): Promise<PluginRegistry> {
+    const r = new PluginRegistry();
+    for (const p of required) r.external.push(await loadExternal(p, templateRoot));
+    return r;
+  }
+
+  /** The component of this kind and type, or undefined when no plugin provides it. */
+  async get<K extends ComponentKind>(kind: K, type: string): Promise<ComponentOf[K] | undefined> {
+    for (const set of this.external) {
+      const c = pick(set, kind, type);
+      if (c) return c;
+    }
+    const loader = BUILTIN[kind][type];
+    if (!loader) return undefined;
+    return pick((await loader()).default, kind, type);
+  }
+
+  /** Every type name of a kind, for "did you mean". */
+  types(kind: ComponentKind): string[] {
+    const names = new Set(Object.keys(BUILTIN[kind]));
+    for (const set of this.external) for (const c of componentsOf(set, kind)) names.add(c.type);
+    return [...names];
+  }
+
+  /** The reaper for a resource kind, from the component that recorded it. */
+  async reaper(owner: { kind: ComponentKind; type: string }, resourceKind: string): Promise<Reaper | undefined> {
+    for (const set of this.external) if (pick(set, owner.kind, owner.type)) return set.reapers?.[resourceKind];
+    const loader = BUILTIN[owner.kind][owner.type];
+    return loader ? (await loader()).default.reapers?.[resourceKind] : undefined;
+  }
+}
+
+function componentsOf<K extends ComponentKind>(set: PluginSet, kind: K): ComponentOf[K][] {
+  const list =
+    kind === 'builder' ? set.builders
+    : kind === 'provisioner' ? set.provisioners
+    : kind === 'post-processor' ? set.postProcessors
+    : set.dataSources;
+  return (list ?? []) as ComponentOf[K][];
+}
+
+function pick<K extends ComponentKind>(set: PluginSet, kind: K, type: string): ComponentOf[K] | undefined {
+  return componentsOf(set, kind).find((c) => c.type === type);
+}
+
+/**
+ * `name = { source = "./plugins/mine" }` loads a local path (relative to the template);
+ * any other source maps to the npm package `kiln-plugin-<name>`, resolved from the template's
+ * directory, then from kiln's own.
+ */
+async function loadExternal(p: RequiredPluginRef, templateRoot: string): Promise<PluginSet> {
+  const src = p.source ?? '';
+  let url: string;
+  if (src.startsWith('./') || src.startsWith('../') || isAbsolute(src)) {
+    url = pathToFileURL(isAbsolute(src) ? src : resolve(templateRoot, src)).href;
+  } else {
+    const pkg = `kiln-plugin-${p.name}`;
+    try {
+      url = pathToFileURL(createRequire(join(resolve(templateRoot), 'noop.js')).resolve(pkg)).href;
+    } catch {
+      try {
+        url = pathToFileURL(createRequire(import.meta.url).resolve(pkg)).href;
+      } catch {
+        throw new PluginError(`The plugin "${p.name}" (${src || 'no source'}) is not installed: run npm install ${pkg} in the template's directory, or give a local path as its source.`);
+      }
+    }
+  }
+  let mod: { default?: PluginSet };
+  try {
+    mod = (await import(url)) as { default?: PluginSet };
+  } catch (err) {
+    throw new PluginError(`The plugin "${p.name}" could not be loaded from ${url}: ${(err as Error).message}`);
+  }
+  if (!mod.default || typeof mod.default !== 'object') {
+    throw new PluginError(`The plugin "${p.name}" does not default-export a plugin set ({ builders, provisioners, postProcessors, dataSources }).`);
+  }
+  return mod.default;
+}

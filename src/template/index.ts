@@ -1,0 +1,73 @@
+/**
+ * The template engine's entry points: read a template (file or directory) with its variable
+ * inputs, and produce the evaluated environment and the plan of build jobs, with every
+ * diagnostic found along the way.
+ */
+import type { Diagnostic } from '../core/errors/diagnostic.js';
+import { hasErrors } from '../core/errors/diagnostic.js';
+import { decodeTemplate } from './decode.js';
+import { buildEnvironment, type TemplateEnvironment } from './environment.js';
+import { FUNCTIONS } from './eval/functions/index.js';
+import { loadTemplate } from './load.js';
+import type { TemplateModel } from './model.js';
+import type { File } from './syntax/ast.js';
+import { planBuilds, type Plan, type PlanOptions } from './plan.js';
+
+export interface TemplateOptions extends PlanOptions {
+  path: string;
+  vars?: ReadonlyArray<readonly [string, string]>;
+  varFiles?: readonly string[];
+  env?: Readonly<Record<string, string | undefined>>;
+  cwd?: string;
+  /** The run's timestamp; defaults to now. */
+  now?: Date;
+}
+
+export interface TemplateResult {
+  /** File texts by name, for rendering diagnostics with their source lines. */
+  texts: Map<string, string>;
+  diags: Diagnostic[];
+  model?: TemplateModel;
+  env?: TemplateEnvironment;
+  plan?: Plan;
+}
+
+/** A template read and decoded, not yet evaluated. */
+export interface TemplateRead extends TemplateResult {
+  varFiles: File[];
+}
+
+/** Parses and decodes only: what `validate -syntax-only` needs, and what plugin loading looks at. */
+export function readTemplate(opts: TemplateOptions): TemplateRead {
+  const loaded = loadTemplate(opts.path, opts.varFiles ?? []);
+  const diags = [...loaded.diags];
+  if (hasErrors(diags)) return { texts: loaded.texts, diags, varFiles: [] };
+  const { model, diags: decodeDiags } = decodeTemplate(loaded.templates, loaded.texts, loaded.root);
+  diags.push(...decodeDiags);
+  return { texts: loaded.texts, diags, model, varFiles: loaded.varFiles };
+}
+
+/** Evaluates and plans a template already read. */
+export function planRead(read: TemplateRead, opts: TemplateOptions): TemplateResult {
+  const { texts, model, varFiles } = read;
+  const diags = [...read.diags];
+  if (!model || hasErrors(diags)) return { texts, diags, ...(model && { model }) };
+  const env = buildEnvironment(model, {
+    vars: opts.vars ?? [],
+    varFiles,
+    env: opts.env ?? process.env,
+    functions: FUNCTIONS,
+    now: opts.now ?? new Date(),
+    cwd: opts.cwd ?? process.cwd(),
+  });
+  diags.push(...env.diags);
+  // Values that failed above are unknown from here on, so planning adds only new problems.
+  const plan = planBuilds(env, opts);
+  diags.push(...plan.diags);
+  return { texts, diags, model, env, plan };
+}
+
+/** Reads, evaluates and plans: what inspect, plan and console use. */
+export function planTemplate(opts: TemplateOptions): TemplateResult {
+  return planRead(readTemplate(opts), opts);
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the real components the tests run against (Debian 12, as root), once: a machine that
+# already has them skips the download. See ../shared/TESTBED.md for why each one is here.
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have packer || need+=(packer)
+have sshd || [ -x /usr/sbin/sshd ] || need+=(openssh-server openssh-sftp-server)
+have zstd || need+=(zstd)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test/setup/install-packages.sh: missing ${need[*]}; run this script as root (or install them) to run the integration tests" >&2
+  exit 1
+fi
+echo "test/setup/install-packages.sh: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
