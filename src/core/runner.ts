@@ -118,7 +118,8 @@ export class BuildRun {
         error = err.failure;
       } else error = err as Error;
     }
-    const cancelled = this.signal.aborted && (error === undefined || error instanceof CancelledError || isAbortError(error));
+    // Once the run is cancelled, whatever error a plugin reports is the cancellation's echo.
+    const cancelled = this.signal.aborted && error !== undefined;
     if (error && !cancelled && !this.failureHandled) {
       // A failure outside provisioning (builder or post-processor): decide as -on-error says.
       abort = (await this.decide(error, 'build')) === 'abort';
@@ -392,8 +393,4 @@ export class BuildRun {
       errors.push(`Failed to remove artifact ${a.id}: ${(err as Error).message}`);
     }
   }
-}
-
-function isAbortError(e: Error): boolean {
-  return e.name === 'AbortError';
 }

@@ -1,0 +1,229 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startRun } from '../../../src/core/orchestrator.js';
+import type { Artifact } from '../../../src/sdk/artifact.js';
+import type { BuilderPlugin, PostProcessorPlugin, ProvisionerPlugin } from '../../../src/sdk/plugin.js';
+import { NoneCommunicator } from '../../../src/communicator/none.js';
+import { anyConfig, job, ppStep, provisionerStep, testEnv } from '../../helpers/jobs.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+function runsDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'kiln-runner-test-'));
+  dirs.push(d);
+  return d;
+}
+
+function artifact(id: string, log: string[]): Artifact {
+  return { builderId: 'test', id, files: [], description: `artifact ${id}`, state: {}, destroy: async () => void log.push(`destroy ${id}`) };
+}
+
+/** A builder that registers cleanups, makes a temp dir, provisions, and returns an artifact. */
+function recordingBuilder(log: string[], fail?: string): BuilderPlugin<unknown> {
+  return {
+    type: 'rec',
+    schema: anyConfig,
+    async run(ctx) {
+      ctx.cleanup.push('first', () => void log.push('cleanup first'));
+      const dir = await ctx.tempDir();
+      log.push(`tempdir ${existsSync(dir)}`);
+      ctx.cleanup.push('second', () => void log.push('cleanup second'));
+      await ctx.step('provision', () => ctx.provision(new NoneCommunicator()));
+      if (fail) throw new Error(fail);
+      return artifact('B', log);
+    },
+  };
+}
+
+function provisioner(log: string[], name: string, behaviour: 'ok' | 'fail' | 'flaky' = 'ok'): ProvisionerPlugin<unknown> {
+  let calls = 0;
+  return {
+    type: name,
+    schema: anyConfig,
+    async provision() {
+      calls++;
+      log.push(`provision ${name} #${calls}`);
+      if (behaviour === 'fail' || (behaviour === 'flaky' && calls < 3)) throw new Error(`${name} broke`);
+    },
+  };
+}
+
+function pp(log: string[], name: string, keepInput: boolean, fail = false): PostProcessorPlugin<unknown> {
+  return {
+    type: name,
+    schema: anyConfig,
+    async process(_ctx, input) {
+      log.push(`pp ${name} <- ${input.id}`);
+      if (fail) throw new Error(`${name} failed`);
+      return { artifact: artifact(`${name}(${input.id})`, log), keepInput };
+    },
+  };
+}
+
+describe('runner', () => {
+  it('runs provisioners in order, then cleans up in reverse order, removing temp dirs', async () => {
+    const log: string[] = [];
+    const { env } = testEnv(runsDir());
+    const r = await startRun([job('rec.a', recordingBuilder(log), { provisioners: [provisionerStep(provisioner(log, 'p1')), provisionerStep(provisioner(log, 'p2'))] })], env, 0).done;
+    expect(r.exitCode).toBe(0);
+    expect(log).toEqual(['tempdir true', 'provision p1 #1', 'provision p2 #1', 'cleanup second', 'cleanup first']);
+    expect(env.ledger.openResources()).toEqual([]);
+  });
+
+  it('on a provisioner failure runs the error-cleanup-provisioner, then every cleanup, and fails the build', async () => {
+    const log: string[] = [];
+    const { env, events } = testEnv(runsDir());
+    const r = await startRun(
+      [job('rec.a', recordingBuilder(log), { provisioners: [provisionerStep(provisioner(log, 'bad', 'fail'))], errorCleanupProvisioner: provisionerStep(provisioner(log, 'ecp')) })],
+      env,
+      0,
+    ).done;
+    expect(r.exitCode).toBe(1);
+    expect(log).toEqual(['tempdir true', 'provision bad #1', 'provision ecp #1', 'cleanup second', 'cleanup first']);
+    const fin = events.find((e) => e.type === 'build.finished');
+    expect(fin).toMatchObject({ ok: false, error: 'bad broke' });
+  });
+
+  it('-on-error=abort leaves cleanups undone and the resources in the ledger', async () => {
+    const log: string[] = [];
+    const { env } = testEnv(runsDir(), { onError: 'abort' });
+    const r = await startRun([job('rec.a', recordingBuilder(log), { provisioners: [provisionerStep(provisioner(log, 'bad', 'fail'))], errorCleanupProvisioner: provisionerStep(provisioner(log, 'ecp')) })], env, 0).done;
+    expect(r.exitCode).toBe(1);
+    expect(r.leftResources).toBe(true);
+    expect(log).toEqual(['tempdir true', 'provision bad #1']);
+    expect(env.ledger.openResources().map((x) => x.kind)).toEqual(['tempdir']);
+  });
+
+  it('-on-error=run-cleanup-provisioner runs the error-cleanup-provisioner but no cleanup', async () => {
+    const log: string[] = [];
+    const { env } = testEnv(runsDir(), { onError: 'run-cleanup-provisioner' });
+    await startRun([job('rec.a', recordingBuilder(log), { provisioners: [provisionerStep(provisioner(log, 'bad', 'fail'))], errorCleanupProvisioner: provisionerStep(provisioner(log, 'ecp')) })], env, 0).done;
+    expect(log).toEqual(['tempdir true', 'provision bad #1', 'provision ecp #1']);
+  });
+
+  it('retries a provisioner max_retries times', async () => {
+    const log: string[] = [];
+    const { env } = testEnv(runsDir());
+    const r = await startRun([job('rec.a', recordingBuilder(log), { provisioners: [provisionerStep(provisioner(log, 'flaky', 'flaky'), { maxRetries: 2 })] })], env, 0).done;
+    expect(r.exitCode).toBe(0);
+    expect(log.filter((l) => l.startsWith('provision'))).toEqual(['provision flaky #1', 'provision flaky #2', 'provision flaky #3']);
+  });
+
+  it('ends a provisioner at its timeout', async () => {
+    const log: string[] = [];
+    const { env } = testEnv(runsDir());
+    const slow: ProvisionerPlugin<unknown> = {
+      type: 'slow',
+      schema: anyConfig,
+      provision: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stopped')))),
+    };
+    const r = await startRun([job('rec.a', recordingBuilder(log), { provisioners: [provisionerStep(slow, { timeout: 50 })] })], env, 0).done;
+    expect(r.exitCode).toBe(1);
+    expect(r.outcomes[0]!.error).toMatch(/timed out after 50ms/);
+    expect(log).toContain('cleanup first');
+  });
+
+  it('runs post-processor chains as Packer does: each from the builder artifact, destroying what nobody keeps', async () => {
+    const log: string[] = [];
+    const { env } = testEnv(runsDir());
+    const chains = [
+      [ppStep(pp(log, 'compress', false)), ppStep(pp(log, 'upload', false))],
+      [ppStep(pp(log, 'manifest', true))],
+    ];
+    const r = await startRun([job('rec.a', recordingBuilder(log), { postProcessors: chains })], env, 0).done;
+    expect(r.exitCode).toBe(0);
+    expect(log.filter((l) => l.startsWith('pp') || l.startsWith('destroy'))).toEqual([
+      'pp compress <- B',
+      'pp upload <- compress(B)',
+      'destroy compress(B)',
+      'pp manifest <- B',
+    ]);
+    expect(r.outcomes[0]!.artifacts.map((a) => a.id)).toEqual(['B', 'upload(compress(B))', 'manifest(B)']);
+  });
+
+  it('destroys the builder artifact when no chain keeps it, and keep_input_artifact overrides', async () => {
+    const log: string[] = [];
+    const { env } = testEnv(runsDir());
+    await startRun([job('rec.a', recordingBuilder(log), { postProcessors: [[ppStep(pp(log, 'compress', false))]] })], env, 0).done;
+    expect(log).toContain('destroy B');
+    const log2: string[] = [];
+    const { env: env2 } = testEnv(runsDir());
+    const r = await startRun([job('rec.a', recordingBuilder(log2), { postProcessors: [[ppStep(pp(log2, 'compress', false), { keepInputArtifact: true })]] })], env2, 0).done;
+    expect(log2).not.toContain('destroy B');
+    expect(r.outcomes[0]!.artifacts.map((a) => a.id)).toEqual(['B', 'compress(B)']);
+  });
+
+  it('a failed chain stops only itself; the build is reported failed', async () => {
+    const log: string[] = [];
+    const { env } = testEnv(runsDir());
+    const chains = [[ppStep(pp(log, 'broken', false, true)), ppStep(pp(log, 'never', false))], [ppStep(pp(log, 'manifest', true))]];
+    const r = await startRun([job('rec.a', recordingBuilder(log), { postProcessors: chains })], env, 0).done;
+    expect(r.exitCode).toBe(1);
+    expect(log).toContain('pp manifest <- B');
+    expect(log).not.toContain('pp never <- broken(B)');
+  });
+
+  it('runs builds in parallel up to -parallel-builds', async () => {
+    let running = 0;
+    let peak = 0;
+    const slow: BuilderPlugin<unknown> = {
+      type: 'slow',
+      schema: anyConfig,
+      async run() {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 30));
+        running--;
+        return undefined;
+      },
+    };
+    const { env } = testEnv(runsDir());
+    await startRun(Array.from({ length: 6 }, (_, i) => job(`slow.b${i}`, slow)), env, 2).done;
+    expect(peak).toBe(2);
+    const { env: env2 } = testEnv(runsDir());
+    peak = 0;
+    await startRun(Array.from({ length: 6 }, (_, i) => job(`slow.b${i}`, slow)), env2, 0).done;
+    expect(peak).toBe(6);
+  });
+
+  it('cancellation aborts running builds, starts no new ones, and still cleans up (exit 130)', async () => {
+    const log: string[] = [];
+    const waiting: BuilderPlugin<unknown> = {
+      type: 'wait',
+      schema: anyConfig,
+      async run(ctx) {
+        ctx.cleanup.push('undo', () => void log.push(`cleanup ${ctx.buildName}`));
+        log.push(`start ${ctx.buildName}`);
+        await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+        return undefined;
+      },
+    };
+    const { env, events } = testEnv(runsDir());
+    const run = startRun([job('wait.a', waiting), job('wait.b', waiting)], env, 1);
+    await new Promise((r) => setTimeout(r, 20));
+    run.cancel('SIGINT');
+    const r = await run.done;
+    expect(r.exitCode).toBe(130);
+    expect(log).toEqual(['start wait.a', 'cleanup wait.a']);
+    expect(events.find((e) => e.type === 'build.finished')).toMatchObject({ cancelled: true });
+  });
+
+  it('redacts secrets from everything a plugin says', async () => {
+    const loud: BuilderPlugin<unknown> = {
+      type: 'loud',
+      schema: anyConfig,
+      async run(ctx) {
+        ctx.ui.say('password is s3cr3t-value');
+        ctx.ui.output('stdout', 'echo s3cr3t-value');
+        return undefined;
+      },
+    };
+    const { env, events } = testEnv(runsDir());
+    await startRun([job('loud.a', loud)], env, 0).done;
+    const text = JSON.stringify(events);
+    expect(text).not.toContain('s3cr3t-value');
+    expect(text).toContain('password is <sensitive>');
+  });
+});
