@@ -1,6 +1,10 @@
-/** `kiln validate`: every problem in a template, or "The configuration is valid." */
+/**
+ * `kiln validate`: every problem in a template — syntax, references, types, and each plugin's
+ * config schema — or "The configuration is valid."
+ */
 import { hasErrors } from '../core/errors/diagnostic.js';
-import { planTemplate, readTemplate } from '../template/index.js';
+import { prepareJobs } from '../core/prepare.js';
+import { readTemplate } from '../template/index.js';
 import { ExitCode, printDiagnostics } from './output.js';
 import { templateOptions, type TemplateFlags } from './template-flags.js';
 
@@ -8,9 +12,9 @@ export interface ValidateFlags extends TemplateFlags {
   syntaxOnly?: boolean;
 }
 
-export function validateCommand(path: string, flags: ValidateFlags): void {
+export async function validateCommand(path: string, flags: ValidateFlags): Promise<void> {
   const opts = templateOptions(path, flags);
-  const r = flags.syntaxOnly ? readTemplate(opts) : planTemplate(opts);
+  const r = flags.syntaxOnly ? readTemplate(opts) : await prepareJobs(opts);
   printDiagnostics(r.diags, r.texts);
   if (hasErrors(r.diags)) throw new ExitCode(1);
   process.stdout.write(flags.syntaxOnly ? 'Syntax-only check passed. Everything looks okay.\n' : 'The configuration is valid.\n');

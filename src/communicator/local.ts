@@ -38,12 +38,25 @@ export async function runLocal(argv: readonly string[], opts: LocalRunOptions = 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pid = child.pid;
-  if (pid !== undefined && handle) await handle.update({ pid, startTime: processStartTime(pid) });
-
+  // Listeners go on before anything awaits, so no output or exit event can slip past.
   const out = new LineSplitter((l) => opts.onStdout?.(l));
   const err = new LineSplitter((l) => opts.onStderr?.(l));
   child.stdout.on('data', (c: Buffer) => out.push(c));
   child.stderr.on('data', (c: Buffer) => err.push(c));
+  const done = new Promise<ExecResult>((resolve, reject) => {
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      reject(e.code === 'ENOENT' ? new CommandNotFoundError(`command not found: ${cmd}`) : e);
+    });
+    // 'close' waits for the output pipes, so no line is lost.
+    child.on('close', (code, sig) => {
+      out.end();
+      err.end();
+      resolve(sig ? { exitCode: null, signal: sig } : { exitCode: code });
+    });
+  });
+
+  // Handled below; this stops a spawn error during the ledger update from counting as unhandled.
+  done.catch(() => undefined);
 
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = (): void => {
@@ -64,17 +77,8 @@ export async function runLocal(argv: readonly string[], opts: LocalRunOptions = 
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
-    return await new Promise<ExecResult>((resolve, reject) => {
-      child.on('error', (e: NodeJS.ErrnoException) => {
-        reject(e.code === 'ENOENT' ? new CommandNotFoundError(`command not found: ${cmd}`) : e);
-      });
-      // 'close' waits for the output pipes, so no line is lost.
-      child.on('close', (code, sig) => {
-        out.end();
-        err.end();
-        resolve(sig ? { exitCode: null, signal: sig } : { exitCode: code });
-      });
-    });
+    if (pid !== undefined && handle) await handle.update({ pid, startTime: processStartTime(pid) });
+    return await done;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     if (killTimer) clearTimeout(killTimer);

@@ -480,28 +480,29 @@ class Evaluator {
   private template(e: A.TemplateExpr): Value {
     const r = this.parts(e.parts);
     if (r === undefined) return DYNAMIC_UNKNOWN;
-    if (r.unknown) {
-      const text = sourceText(this.ctx, e.range);
-      return Value.unknown(T.string, stripQuotes(text)).markSensitive(r.sensitive);
-    }
+    if (r.unknown) return Value.unknown(T.string, r.deferred).markSensitive(r.sensitive);
     return Value.string(r.text).markSensitive(r.sensitive);
   }
 
   /** Renders template parts; undefined after an error (already reported). */
-  private parts(parts: readonly A.TemplatePart[]): { text: string; unknown: boolean; sensitive: boolean } | undefined {
+  private parts(parts: readonly A.TemplatePart[]): { text: string; deferred: string; unknown: boolean; sensitive: boolean } | undefined {
     let text = '';
+    // The same text with each unknown part kept as its `${…}` source: how a deferred value is shown.
+    let deferred = '';
     let unknown = false;
     let sensitive = false;
     for (const p of parts) {
       switch (p.kind) {
         case 'literal':
           text += p.value;
+          deferred += p.value;
           break;
         case 'interp': {
           const v = this.eval(p.expr);
           sensitive ||= v.containsSensitive;
           if (!v.isKnown) {
             unknown = true;
+            deferred += `\${${sourceText(this.ctx, p.expr.range)}}`;
             break;
           }
           if (v.isNull) {
@@ -509,7 +510,9 @@ class Evaluator {
             return undefined;
           }
           try {
-            text += convert(v.unmarked(), T.string).str();
+            const piece = convert(v.unmarked(), T.string).str();
+            text += piece;
+            deferred += piece;
           } catch {
             this.fail('Invalid template interpolation value', `Cannot include the given value in a string template: string required, not ${friendlyName(v.type)}.`, p.expr.range);
             return undefined;
@@ -521,6 +524,7 @@ class Evaluator {
           sensitive ||= c.sensitive;
           if (!c.isKnown) {
             unknown = true;
+            deferred += sourceText(this.ctx, p.range);
             break;
           }
           let ok: boolean;
@@ -535,6 +539,7 @@ class Evaluator {
           const r = this.parts(branch);
           if (!r) return undefined;
           text += r.text;
+          deferred += r.deferred;
           unknown ||= r.unknown;
           sensitive ||= r.sensitive;
           break;
@@ -544,6 +549,7 @@ class Evaluator {
           sensitive ||= coll.sensitive;
           if (!coll.isKnown) {
             unknown = true;
+            deferred += sourceText(this.ctx, p.range);
             break;
           }
           if (coll.isNull) {
@@ -566,6 +572,7 @@ class Evaluator {
             this.diags.push(...inner.diags);
             if (!r) return undefined;
             text += r.text;
+            deferred += r.deferred;
             unknown ||= r.unknown;
             sensitive ||= r.sensitive;
           }
@@ -573,12 +580,8 @@ class Evaluator {
         }
       }
     }
-    return { text, unknown, sensitive };
+    return { text, deferred, unknown, sensitive };
   }
-}
-
-function stripQuotes(s: string): string {
-  return s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s;
 }
 
 /** HCL equality: same type family and same content; numbers by value. */
