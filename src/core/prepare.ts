@@ -4,7 +4,7 @@
  * starts or any resource exists. Also collects the secrets every output must hide.
  */
 import type { Diagnostic, SourceRange } from './errors/diagnostic.js';
-import { error, hasErrors } from './errors/diagnostic.js';
+import { error } from './errors/diagnostic.js';
 import { didYouMean } from './errors/suggest.js';
 import { collectSecrets } from '../template/display.js';
 import { planRead, readTemplate, type TemplateOptions, type TemplateResult } from '../template/index.js';
@@ -23,7 +23,7 @@ export interface Prepared extends TemplateResult {
 export async function prepareJobs(opts: TemplateOptions): Promise<Prepared> {
   const read = readTemplate(opts);
   const base = { texts: read.texts, jobs: [] as Job[], secrets: new Set<string>() };
-  if (!read.model || hasErrors(read.diags)) return { ...base, diags: read.diags };
+  if (!read.model) return { ...base, diags: read.diags };
   const model = read.model;
 
   let registry: PluginRegistry;

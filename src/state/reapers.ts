@@ -28,20 +28,17 @@ export const CORE_REAPERS: Readonly<Record<string, Reaper>> = {
     const start = typeof data.startTime === 'string' ? data.startTime : undefined;
     if (processStartTime(pid) !== undefined && !isSameProcessAlive(pid, start)) return;
     if (!signalGroup(pid, 'SIGTERM')) return;
-    for (let i = 0; i < 50 && groupExists(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && isSameProcessAlive(pid, start); i++) await new Promise((r) => setTimeout(r, 100));
+    // Whatever in the group ignored SIGTERM goes now.
     signalGroup(pid, 'SIGKILL');
   },
 };
 
-function signalGroup(pgid: number, sig: NodeJS.Signals | 0): boolean {
+function signalGroup(pgid: number, sig: NodeJS.Signals): boolean {
   try {
     process.kill(-pgid, sig);
     return true;
   } catch {
     return false;
   }
-}
-
-function groupExists(pgid: number): boolean {
-  return signalGroup(pgid, 0);
 }

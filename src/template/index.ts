@@ -51,7 +51,9 @@ export function readTemplate(opts: TemplateOptions): TemplateRead {
 export function planRead(read: TemplateRead, opts: TemplateOptions): TemplateResult {
   const { texts, model, varFiles } = read;
   const diags = [...read.diags];
-  if (!model || hasErrors(diags)) return { texts, diags, ...(model && { model }) };
+  // Parse errors stop here; structural errors found while decoding do not, so one run reports
+  // problems of both kinds.
+  if (!model) return { texts, diags };
   const env = buildEnvironment(model, {
     vars: opts.vars ?? [],
     varFiles,

@@ -1,0 +1,228 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { kiln, kilnProcess, workspace } from '../helpers/cli.js';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+function ws(files: Record<string, string>): string {
+  const w = workspace(files);
+  cleanups.push(w.cleanup);
+  return w.dir;
+}
+
+/** Each test gets its own state dir, so ledgers and logs are its own. */
+function stateEnv(dir: string): Record<string, string> {
+  return { KILN_STATE_DIR: join(dir, '.state') };
+}
+
+const TWO_BUILDS = `
+source "null" "a" { communicator = "none" }
+source "null" "b" { communicator = "none" }
+build {
+  sources = ["source.null.a", "source.null.b"]
+  provisioner "shell-local" {
+    environment_vars = ["GREETING=it's \\"quoted\\" $HOME \`x\` ;|&"]
+    inline = ["echo \\"$GREETING\\" > \${source.name}.txt", "echo \\"$GREETING\\"", "echo to-stderr >&2"]
+  }
+}
+`;
+
+describe('kiln build', () => {
+  it('runs builds in parallel, streams output in Packer form, and lists artifacts', () => {
+    const dir = ws({ 't.pkr.hcl': TWO_BUILDS });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('null.a: output will be in this color.');
+    expect(r.stdout).toMatch(/==> null\.a: Running local shell script: /);
+    expect(r.stdout).toContain('==> null.b: to-stderr');
+    expect(r.stdout).toContain("Build 'null.a' finished after");
+    expect(r.stdout).toContain('==> Builds finished. The artifacts of successful builds are:\n--> null.a: Did not export anything. This is the null builder');
+    // Environment values arrive byte for byte, whatever the shell would make of them.
+    expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('it\'s "quoted" $HOME `x` ;|&\n');
+    expect(readFileSync(join(dir, 'b.txt'), 'utf8')).toBe('it\'s "quoted" $HOME `x` ;|&\n');
+  });
+
+  it('writes a log file per build and leaves no ledger, temp dir or process behind', () => {
+    const dir = ws({ 't.pkr.hcl': TWO_BUILDS });
+    const before = readdirSync(tmpdir()).filter((n) => n.startsWith('kiln-shell-'));
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(0);
+    const runs = readdirSync(join(dir, '.state', 'runs'));
+    expect(runs).toHaveLength(1);
+    const logs = readdirSync(join(dir, '.state', 'runs', runs[0]!, 'logs')).sort();
+    expect(logs).toEqual(['null.a.log', 'null.b.log']);
+    expect(readFileSync(join(dir, '.state', 'runs', runs[0]!, 'logs', 'null.a.log'), 'utf8')).toContain('[stderr] to-stderr');
+    expect(existsSync(join(dir, '.state', 'runs', runs[0]!, 'ledger.jsonl'))).toBe(false);
+    const after = readdirSync(tmpdir()).filter((n) => n.startsWith('kiln-shell-'));
+    expect(after.filter((n) => !before.includes(n))).toEqual([]);
+  });
+
+  it('fails the build on a disallowed exit code, accepts valid_exit_codes, and exits 1', () => {
+    const dir = ws({
+      't.pkr.hcl': `
+source "null" "ok" { communicator = "none" }
+source "null" "bad" { communicator = "none" }
+build {
+  sources = ["source.null.ok", "source.null.bad"]
+  provisioner "shell-local" {
+    inline = ["exit 3"]
+    valid_exit_codes = [0, 3]
+    only = ["null.ok"]
+  }
+  provisioner "shell-local" {
+    inline = ["exit 4"]
+    only = ["null.bad"]
+  }
+}
+`,
+    });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("Build 'null.ok' finished");
+    expect(r.stdout).toMatch(/Build 'null\.bad' errored after .*: Erroneous exit code 4 while executing script/);
+    expect(r.stdout).toContain("==> Some builds didn't complete successfully and had errors:");
+  });
+
+  it('speaks Packer\'s machine-readable format and JSON lines', () => {
+    const dir = ws({ 't.pkr.hcl': TWO_BUILDS });
+    const mr = kiln(['build', '-machine-readable', '-only=null.a', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(mr.code).toBe(0);
+    const lines = mr.stdout.trim().split('\n');
+    for (const l of lines) expect(l).toMatch(/^\d+,[^,]*,[a-z-]+,/);
+    expect(lines).toContain(lines.find((l) => /^\d+,null\.a,artifact-count,1$/.test(l)));
+    expect(mr.stdout).toMatch(/^\d+,null\.a,artifact,0,builder-id,fnoeding\.null$/m);
+    expect(mr.stdout).toMatch(/^\d+,,ui,message, {4}null\.a: it's "quoted" \$HOME `x` ;\|&$/m);
+    const js = kiln(['build', '--json', '-only=null.a', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    const events = js.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(events[0]!.type).toBe('run.started');
+    expect(events[events.length - 1]!.type).toBe('run.finished');
+    expect(events.map((e) => e.type)).toContain('output');
+  });
+
+  it('redacts sensitive values from the output and the log files', () => {
+    const dir = ws({
+      't.pkr.hcl': `
+variable "token" {
+  default   = "tok-ABCDEF-123456"
+  sensitive = true
+}
+source "null" "a" { communicator = "none" }
+build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" {
+    inline = ["echo token=\${var.token}", "echo $SECRET"]
+    environment_vars = ["SECRET=\${var.token}"]
+  }
+}
+`,
+    });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('null.a: token=<sensitive>');
+    expect(r.stdout).not.toContain('tok-ABCDEF-123456');
+    const run = readdirSync(join(dir, '.state', 'runs'))[0]!;
+    const log = readFileSync(join(dir, '.state', 'runs', run, 'logs', 'null.a.log'), 'utf8');
+    expect(log).toContain('token=<sensitive>');
+    expect(log).not.toContain('tok-ABCDEF-123456');
+  });
+
+  it('validates every job before starting any', () => {
+    const dir = ws({
+      't.pkr.hcl': `
+source "null" "a" { communicator = "none" }
+source "null" "b" { communicator = "none" }
+build {
+  sources = ["source.null.a", "source.null.b"]
+  provisioner "shell-local" {
+    inline = ["touch started-\${source.name}"]
+  }
+  provisioner "shell-local" {
+    only    = ["null.b"]
+    inlin   = ["oops"]
+  }
+}
+`,
+    });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('An argument named "inlin" is not expected');
+    expect(existsSync(join(dir, 'started-a'))).toBe(false);
+  });
+});
+
+describe('interrupting kiln build', () => {
+  const SLOW = `
+source "null" "a" { communicator = "none" }
+source "null" "b" { communicator = "none" }
+build {
+  sources = ["source.null.a", "source.null.b"]
+  provisioner "shell-local" {
+    inline = ["echo started > started-\${source.name}", "echo $$ > pid-\${source.name}", "sleep 30", "touch finished-\${source.name}"]
+  }
+}
+`;
+
+  async function startAndWait(dir: string, extra: string[] = []): Promise<ReturnType<typeof kilnProcess>> {
+    const p = kilnProcess(['build', ...extra, 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    for (let i = 0; i < 200 && !(existsSync(join(dir, 'pid-a')) && existsSync(join(dir, 'pid-b'))); i++) await new Promise((r) => setTimeout(r, 50));
+    return p;
+  }
+
+  function exitOf(p: ReturnType<typeof kilnProcess>): Promise<{ code: number | null; out: string }> {
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    return new Promise((resolve) => p.on('close', (code) => resolve({ code, out })));
+  }
+
+  /** Running (a zombie whose parent is gone counts as dead: PID 1 here may not reap). */
+  function alive(pid: number): boolean {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  }
+
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`${sig} cancels the builds, runs every cleanup and exits ${code}`, async () => {
+      const dir = ws({ 't.pkr.hcl': SLOW });
+      const p = await startAndWait(dir);
+      const done = exitOf(p);
+      const pids = ['a', 'b'].map((s) => Number(readFileSync(join(dir, `pid-${s}`), 'utf8')));
+      p.kill(sig);
+      const r = await done;
+      expect(r.code).toBe(code);
+      expect(r.out).toContain('Cleanly cancelled builds after being interrupted.');
+      expect(existsSync(join(dir, 'finished-a'))).toBe(false);
+      for (const pid of pids) expect(alive(pid)).toBe(false);
+      const run = readdirSync(join(dir, '.state', 'runs'))[0]!;
+      expect(existsSync(join(dir, '.state', 'runs', run, 'ledger.jsonl'))).toBe(false);
+    });
+  }
+
+  it('after SIGKILL, kiln cleanup removes the processes and temp dirs the run left', async () => {
+    const dir = ws({ 't.pkr.hcl': SLOW });
+    const p = await startAndWait(dir);
+    const done = exitOf(p);
+    const pids = ['a', 'b'].map((s) => Number(readFileSync(join(dir, `pid-${s}`), 'utf8')));
+    p.kill('SIGKILL');
+    await done;
+    for (const pid of pids) expect(alive(pid)).toBe(true);
+    const run = readdirSync(join(dir, '.state', 'runs'))[0]!;
+    const dry = kiln(['cleanup', '--dry-run'], { cwd: dir, env: stateEnv(dir) });
+    expect(dry.stdout).toContain(`Run ${run}: 4 resource(s) left behind.`);
+    expect(dry.stdout).toContain('would remove process');
+    expect(dry.stdout).toContain('would remove tempdir');
+    const r = kiln(['cleanup', '--run', run], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Removed 4 resource(s).');
+    await new Promise((res) => setTimeout(res, 200));
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(existsSync(join(dir, '.state', 'runs', run, 'ledger.jsonl'))).toBe(false);
+    expect(kiln(['cleanup'], { cwd: dir, env: stateEnv(dir) }).stdout).toContain('Nothing to clean up.');
+  });
+});

@@ -1,0 +1,200 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { kiln, workspace } from '../helpers/cli.js';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+function ws(files: Record<string, string>): string {
+  const w = workspace(files);
+  cleanups.push(w.cleanup);
+  return w.dir;
+}
+
+const VALID = `
+variable "region" {
+  type    = string
+  default = "eu-west-1"
+}
+variable "password" {
+  type      = string
+  default   = "p4ssw0rd-very-secret"
+  sensitive = true
+}
+locals {
+  name = "golden-\${var.region}"
+}
+source "null" "a" {
+  communicator = "none"
+}
+source "null" "b" {
+  communicator = "none"
+}
+build {
+  name    = "golden"
+  sources = ["source.null.a", "source.null.b"]
+  provisioner "shell-local" {
+    inline = ["echo \${local.name} \${source.name} \${var.password}", "echo \${build.ID}"]
+  }
+  provisioner "shell-local" {
+    only   = ["null.b"]
+    inline = ["echo only-b"]
+  }
+  post-processor "shell-local" {
+    inline = ["echo done"]
+  }
+}
+`;
+
+describe('kiln validate', () => {
+  it('accepts a valid template', () => {
+    const dir = ws({ 'main.pkr.hcl': VALID });
+    const r = kiln(['validate', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('The configuration is valid.\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('lists every problem with file:line:col and a caret, and no stack trace', () => {
+    const dir = ws({
+      'main.pkr.hcl': `variable "count" {
+  type    = number
+  default = "many"
+}
+locals {
+  x = lenght([1])
+}
+source "null" "a" {
+  comunicator = "none"
+}
+build {
+  sources = ["source.null.a", "source.null.nope"]
+}
+`,
+    });
+    const r = kiln(['validate', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Error: Invalid variable name');
+    expect(r.stderr).toContain('Error: Call to unknown function');
+    expect(r.stderr).toContain('main.pkr.hcl:6:7');
+    expect(r.stderr).toContain('Did you mean "length"?');
+    expect(r.stderr).toContain('There is no source "null.nope"');
+    expect(r.stderr).toMatch(/main\.pkr\.hcl:12:31:\n\s+12 \|   sources = \["source\.null\.a", "source\.null\.nope"\]\n\s+\|\s+\^+/);
+    expect(r.stderr).toContain('Did you mean "communicator"?');
+    expect(r.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+  });
+
+  it('reports syntax errors with their position', () => {
+    const dir = ws({ 'main.pkr.hcl': 'source "null" "a" {\n  communicator = "none"\n' });
+    const r = kiln(['validate', '-syntax-only', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Error: Unclosed configuration block');
+    expect(r.stderr).toContain('main.pkr.hcl:1:19');
+  });
+
+  it('never prints a sensitive value in an error', () => {
+    const dir = ws({
+      'main.pkr.hcl': `variable "pw" {
+  default   = "hunter2-secret-value"
+  sensitive = true
+  validation {
+    condition     = length(var.pw) < 5
+    error_message = "The password must be short."
+  }
+}
+source "null" "a" { communicator = "none" }
+build { sources = ["source.null.a"] }
+`,
+    });
+    const r = kiln(['validate', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('The password must be short.');
+    expect(r.stderr).not.toContain('hunter2-secret-value');
+  });
+});
+
+describe('kiln plan', () => {
+  it('prints the jobs as documented JSON, sensitive values redacted and build values deferred', () => {
+    const dir = ws({ 'main.pkr.hcl': VALID });
+    const r = kiln(['plan', '--json', dir]);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.builds.map((b: { name: string }) => b.name)).toEqual(['golden.null.a', 'golden.null.b']);
+    const [a, b] = plan.builds;
+    expect(a).toMatchObject({ type: 'null', source: 'a', build: 'golden', config: { communicator: 'none' } });
+    expect(a.provisioners).toHaveLength(1);
+    expect(b.provisioners).toHaveLength(2);
+    expect(a.provisioners[0].config.inline[0]).toBe('<sensitive>');
+    expect(a.provisioners[0].config.inline[1]).toEqual({ $deferred: 'echo ${build.ID}' });
+    expect(a.post_processors).toEqual([[{ type: 'shell-local', name: null, config: { inline: ['echo done'] } }]]);
+    expect(plan.variables).toEqual({ region: 'eu-west-1', password: '<sensitive>' });
+    expect(r.stdout).not.toContain('p4ssw0rd-very-secret');
+  });
+
+  it('filters builds with -only and -except globs', () => {
+    const dir = ws({ 'main.pkr.hcl': VALID });
+    const only = JSON.parse(kiln(['plan', '--json', '-only=*.b', dir]).stdout);
+    expect(only.builds.map((b: { name: string }) => b.name)).toEqual(['golden.null.b']);
+    const except = JSON.parse(kiln(['plan', '--json', '--except', 'golden.null.b', dir]).stdout);
+    expect(except.builds.map((b: { name: string }) => b.name)).toEqual(['golden.null.a']);
+  });
+
+  it('applies variable precedence: default < PKR_VAR_ < auto.pkrvars < -var-file (in order) < -var', () => {
+    const tpl = `variable "v" {
+  default = "default"
+}
+source "null" "a" { communicator = "none" }
+build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" { inline = ["\${var.v}"] }
+}
+`;
+    const value = (dir: string, args: string[], env: Record<string, string> = {}): string =>
+      JSON.parse(kiln(['plan', '--json', ...args, dir], { env }).stdout).builds[0].provisioners[0].config.inline[0];
+    const d1 = ws({ 'main.pkr.hcl': tpl, 'one.pkrvars.hcl': 'v = "file1"\n', 'two.pkrvars.hcl': 'v = "file2"\n' });
+    expect(value(d1, [])).toBe('default');
+    expect(value(d1, [], { PKR_VAR_v: 'env' })).toBe('env');
+    const d2 = ws({ 'main.pkr.hcl': tpl, 'x.auto.pkrvars.hcl': 'v = "auto"\n', 'one.pkrvars.hcl': 'v = "file1"\n', 'two.pkrvars.json': '{"v": "file2"}' });
+    expect(value(d2, [], { PKR_VAR_v: 'env' })).toBe('auto');
+    expect(value(d2, ['-var-file', `${d2}/one.pkrvars.hcl`, '-var-file', `${d2}/two.pkrvars.json`])).toBe('file2');
+    expect(value(d2, ['-var-file', `${d2}/two.pkrvars.json`, '-var-file', `${d2}/one.pkrvars.hcl`])).toBe('file1');
+    expect(value(d2, ['-var', 'v=cli1', '-var-file', `${d2}/one.pkrvars.hcl`, '-var', 'v=cli2'])).toBe('cli2');
+  });
+
+  it('warns about values for undeclared variables and explains how to set a missing one', () => {
+    const dir = ws({
+      'main.pkr.hcl': 'variable "needed" {}\nsource "null" "a" { communicator = "none" }\nbuild { sources = ["source.null.a"] }\n',
+      'x.auto.pkrvars.hcl': 'neede = 1\n',
+    });
+    const r = kiln(['plan', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Warning: Undefined variable');
+    expect(r.stderr).toContain('Did you mean "needed"?');
+    expect(r.stderr).toContain("Set it with -var 'needed=…'");
+  });
+});
+
+describe('kiln inspect', () => {
+  it('shows variables, locals and builds as packer inspect does', () => {
+    const dir = ws({ 'main.pkr.hcl': VALID });
+    const r = kiln(['inspect', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('var.region: "eu-west-1"');
+    expect(r.stdout).toContain('var.password: "<sensitive>"');
+    expect(r.stdout).toContain('local.name: "golden-eu-west-1"');
+    expect(r.stdout).toMatch(/> golden:\n\n {4}sources:\n\n {6}null\.a\n\n {6}null\.b/);
+  });
+});
+
+describe('kiln console', () => {
+  it('evaluates expressions against the template', () => {
+    const dir = ws({ 'main.pkr.hcl': VALID });
+    const r = kiln(['console', '--eval', 'upper(local.name)', '--eval', 'var.password', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('"GOLDEN-EU-WEST-1"\n(<sensitive>)\n');
+  });
+
+  it('reads one expression per line from standard input', () => {
+    const dir = ws({ 'main.pkr.hcl': VALID });
+    const r = kiln(['console', dir], { input: '1 + 2\n[for s in ["a","b"] : upper(s)]\n' });
+    expect(r.stdout).toBe('3\n[\n  "A",\n  "B",\n]\n');
+  });
+});
