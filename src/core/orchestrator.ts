@@ -3,6 +3,7 @@
  * no new build starts, running builds see their AbortSignal fire, every cleanup still runs.
  * The summary at the end lists the artifacts of successful builds, as Packer does.
  */
+import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import { BuildRun, artifactInfo, type BuildOutcome, type Job, type RunEnv } from './runner.js';
 
@@ -23,6 +24,8 @@ export interface Orchestrator {
 
 export function startRun(jobs: readonly Job[], env: RunEnv, parallelBuilds: number): Orchestrator {
   const controller = new AbortController();
+  // Every running build listens on this one signal; hundreds of them are expected, not a leak.
+  setMaxListeners(0, controller.signal);
   let interrupted: 'SIGINT' | 'SIGTERM' | undefined;
   const started = Date.now();
   const running = new Set<BuildRun>();
