@@ -209,6 +209,7 @@ export class BuildRun {
     return {
       ...base,
       generatedData: this.generatedData,
+      force: this.env.force,
       provision: (comm) => this.provision(comm),
       step: (name, fn) => this.step(name, fn),
     };

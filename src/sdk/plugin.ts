@@ -56,6 +56,8 @@ export interface ComponentContext<C> {
 
 export interface BuildContext<C> extends ComponentContext<C> {
   readonly generatedData: Map<string, string>;
+  /** `-force`: replace an existing artifact or output directory instead of failing. */
+  readonly force: boolean;
   /** Runs the build's provisioners over this communicator. Builders call it once, when the machine is ready. */
   provision(comm: Communicator): Promise<void>;
   /** Runs one named step: emits step events, and with -debug pauses before it. */
