@@ -30,3 +30,5 @@ export { shellQuote } from '../communicator/shell-quote.js';
 export { LineSplitter } from '../communicator/lines.js';
 export { NoneCommunicator } from '../communicator/none.js';
 export { shellLocalSchema, runShellLocal, type ShellLocalConfig } from './shell-local.js';
+// Process identity (PID + start time), so a plugin's lock file of a dead process can be broken safely.
+export { processStartTime, isSameProcessAlive } from '../state/proc.js';

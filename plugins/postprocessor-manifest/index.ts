@@ -1,0 +1,57 @@
+/**
+ * The `manifest` post-processor: records each build's artifact (source name, builder type,
+ * files with sizes, artifact id, run id, custom data) in a JSON file in Packer's format, so
+ * scripts written for Packer's packer-manifest.json read kiln's unchanged. It passes the
+ * artifact on and always keeps it, as Packer does.
+ */
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { postProcessor, z, type PluginSet } from '../../src/sdk/index.js';
+import type { ManifestBuild } from './format.js';
+import { appendBuild } from './store.js';
+
+/** Packer's id for artifacts of this post-processor. */
+export const BUILDER_ID = 'packer.post-processor.manifest';
+
+const schema = z
+  .object({
+    output: z.string().min(1, 'output must not be empty').default('packer-manifest.json'),
+    strip_path: z.boolean().default(false),
+    strip_time: z.boolean().default(false),
+    custom_data: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+export type ManifestConfig = z.output<typeof schema>;
+
+async function fileSize(path: string): Promise<number> {
+  // Packer records 0 for a file it cannot stat (one a later step removed, say) rather than failing.
+  return (await stat(path).catch(() => undefined))?.size ?? 0;
+}
+
+const manifest = postProcessor({
+  type: 'manifest',
+  schema,
+  async process(ctx, input) {
+    const { output, strip_path, strip_time, custom_data } = ctx.config;
+    const files = await Promise.all(input.files.map(async (f) => ({ name: strip_path ? basename(f) : f, size: await fileSize(f) })));
+    const build: ManifestBuild = {
+      name: ctx.sourceName,
+      builder_type: ctx.builderType,
+      build_time: strip_time ? 0 : Math.floor(Date.now() / 1000),
+      files: files.length > 0 ? files : null,
+      artifact_id: input.id,
+      packer_run_uuid: ctx.runId,
+      // Sensitive variables stay out of files kiln writes too (Packer would write them in clear).
+      custom_data: custom_data ? Object.fromEntries(Object.entries(custom_data).map(([k, v]) => [k, ctx.redact(v)])) : null,
+    };
+    await appendBuild(output, build, ctx.runId, {
+      signal: ctx.signal,
+      onWait: (holder) => ctx.ui.message(`Waiting for ${output}.lock, held by ${holder}`),
+    });
+    // The manifest only records the artifact: it must never be the reason the artifact is deleted.
+    return { artifact: input, keepInput: true, forceOverride: true };
+  },
+});
+
+export default { postProcessors: [manifest] } satisfies PluginSet;
