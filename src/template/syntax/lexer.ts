@@ -148,6 +148,22 @@ export class Lexer {
     return this.tokens;
   }
 
+  /** Where the outermost string still open on this line began. */
+  private outermostOpenQuote(): Pos {
+    let depth = 0;
+    let found: Pos | undefined;
+    for (let k = this.tokens.length - 1; k >= 0; k--) {
+      const t = this.tokens[k]!;
+      if (t.kind === 'newline' || t.kind === 'oheredoc') break;
+      if (t.kind === 'cquote') depth++;
+      if (t.kind === 'oquote') {
+        if (depth === 0) found = t.range.start;
+        else depth--;
+      }
+    }
+    return found ?? this.lastOpen('oquote');
+  }
+
   private lastOpen(...kinds: TokenKind[]): Pos {
     for (let k = this.tokens.length - 1; k >= 0; k--) if (kinds.includes(this.tokens[k]!.kind)) return this.tokens[k]!.range.start;
     return this.pos();
@@ -326,8 +342,9 @@ export class Lexer {
         }
         if (c === '\n') {
           flush();
-          this.fail('Unterminated template string', 'No closing quote mark was found for this string before the end of the line. Use a heredoc (<<EOT) for multi-line strings.', this.lastOpen('oquote'));
-          this.modes.pop();
+          this.fail('Unterminated template string', 'No closing quote mark was found for this string before the end of the line. Use a heredoc (<<EOT) for multi-line strings.', this.outermostOpenQuote());
+          // Everything opened since the outermost string on this line is abandoned with it.
+          while (this.modes.length > 1 && this.mode.kind !== 'heredoc') this.modes.pop();
           return;
         }
         if (c === '\\') {

@@ -930,7 +930,13 @@ export function parseHCL(text: string, filename: string): { file: A.File; diagno
   const { tokens, diags } = lex(text, filename);
   const parser = new Parser(tokens, filename);
   const file = parser.parseFile();
-  return { file, diagnostics: [...diags, ...parser.diags] };
+  return { file, diagnostics: [...diags, ...withoutEchoes(parser.diags, diags)] };
+}
+
+/** Parser errors on a line the lexer already rejected are echoes of that one problem. */
+function withoutEchoes(parserDiags: Diagnostic[], lexDiags: Diagnostic[]): Diagnostic[] {
+  const lines = new Set(lexDiags.map((d) => d.subject?.start.line));
+  return parserDiags.filter((d) => !lines.has(d.subject?.start.line));
 }
 
 export function parseExpression(text: string, filename: string, start?: Pos): { expr: A.Expr; diagnostics: Diagnostic[] } {
