@@ -1,0 +1,83 @@
+/**
+ * Which archive and compression an output name asks for, read the way Packer 1.6.6 reads it:
+ * the last two `.ext` groups of the (unrendered) output, or of `output + "." + format`. A name
+ * with no recognised extension gets a gzipped tarball under that very name, as in Packer.
+ *
+ * kiln adds zstd (`.zst`, `.tar.zst`) when Node's zlib has it; Packer's zip, lz4, bgzf and xz are
+ * reported as unsupported rather than silently written as something else.
+ */
+import * as zlib from 'node:zlib';
+import type { Transform } from 'node:stream';
+
+export type Algorithm = 'gzip' | 'zstd' | 'none';
+
+export interface Format {
+  /** `tar`: all files in one tar archive; `none`: the single input file itself is compressed. */
+  archive: 'tar' | 'none';
+  algorithm: Algorithm;
+}
+
+export const SUPPORTED = '.tar.gz (or .tgz, or no extension), .tar, .gz, .tar.zst and .zst';
+
+const UNSUPPORTED: Record<string, string> = {
+  zip: 'zip archives',
+  lz4: 'lz4 compression',
+  bgzf: 'bgzf compression',
+  xz: 'xz compression',
+};
+
+/** Packer's pattern: a dot and then lower-case letters and digits. */
+const EXTENSION = /\.([a-z0-9]+)/g;
+
+/** The format for `output` (and `format`), or a message saying why kiln cannot write it. */
+export function detectFormat(output: string, format?: string): Format | string {
+  const subject = format ? `${output}.${format}` : output;
+  const exts = [...subject.matchAll(EXTENSION)].map((m) => m[1]!);
+  const last = exts.at(-1);
+  if (last === undefined) return { archive: 'tar', algorithm: 'gzip' };
+  const archive = exts.at(-2) === 'tar' ? 'tar' : 'none';
+  if (last === 'tar') return { archive: 'tar', algorithm: 'none' };
+  if (last === 'gz') return { archive, algorithm: 'gzip' };
+  if (last === 'zst') return zstdAvailable() ? { archive, algorithm: 'zstd' } : zstdMissing();
+  const what = UNSUPPORTED[last];
+  if (what) return `"${subject}" asks for ${what}, which kiln's compress post-processor does not support; it writes ${SUPPORTED}`;
+  return { archive: 'tar', algorithm: 'gzip' };
+}
+
+type ZstdFactory = (options?: { params?: Record<number, number> }) => Transform;
+
+/** zstd arrived in node:zlib in Node 23.8 and 22.15; the types of Node 20 do not know it. */
+function zstdFactory(): ZstdFactory | undefined {
+  const z = zlib as unknown as { createZstdCompress?: ZstdFactory };
+  return typeof z.createZstdCompress === 'function' ? z.createZstdCompress : undefined;
+}
+
+export function zstdAvailable(): boolean {
+  return zstdFactory() !== undefined;
+}
+
+function zstdMissing(): string {
+  return `zstd compression needs Node.js 22.15 or newer (or 23.8+), which has zstd in node:zlib; this is Node.js ${process.version}. Use .tar.gz or .gz, or run kiln on a newer Node.js`;
+}
+
+/** Packer's levels: 0 and -1 mean the default, higher than the maximum means the maximum. */
+function level(requested: number | undefined, def: number, max: number): number {
+  if (requested === undefined || requested <= 0) return def;
+  return Math.min(requested, max);
+}
+
+/** The compressing stream for `algorithm`, or undefined for none. */
+export function compressor(algorithm: Algorithm, compressionLevel: number | undefined): Transform | undefined {
+  switch (algorithm) {
+    case 'none':
+      return undefined;
+    case 'gzip':
+      return zlib.createGzip({ level: level(compressionLevel, 6, 9), chunkSize: 1 << 16 });
+    case 'zstd': {
+      const create = zstdFactory();
+      if (!create) throw new Error(zstdMissing());
+      const key = (zlib.constants as unknown as Record<string, number | undefined>).ZSTD_c_compressionLevel;
+      return create(key === undefined ? {} : { params: { [key]: level(compressionLevel, 3, 22) } });
+    }
+  }
+}
