@@ -18,8 +18,8 @@ export function unifiedDiff(a: string, b: string, name: string, context = 3): st
   let j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && x[i] === y[j]) ops.push({ kind: ' ', text: x[i]!, ai: i++, bi: j++ });
-    else if (j < m && (i >= n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) ops.push({ kind: '+', text: y[j]!, ai: i, bi: j++ });
-    else ops.push({ kind: '-', text: x[i]!, ai: i++, bi: j });
+    else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ kind: '-', text: x[i]!, ai: i++, bi: j });
+    else ops.push({ kind: '+', text: y[j]!, ai: i, bi: j++ });
   }
   const out: string[] = [`--- old/${name}`, `+++ new/${name}`];
   let k = 0;
