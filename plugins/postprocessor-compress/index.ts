@@ -5,11 +5,11 @@
  * build never leaves a truncated archive under the real name. Its input is not kept unless
  * keep_input_artifact says so (Packer's default).
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { Readable, type Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { postProcessor, z, type Artifact, type PluginSet, type Reaper } from '../../src/sdk/index.js';
 import { compressor, detectFormat, type Format } from './format.js';
@@ -69,16 +69,30 @@ const compress = postProcessor({
     await mkdir(dirname(target), { recursive: true });
     const part = partialName(target);
     const record = await ctx.resources.record(PARTIAL_KIND, `partial archive ${part}`, { path: resolve(part) });
+    let fh: FileHandle | undefined;
     try {
+      // Opened before the pipeline starts, so the removal below can never run ahead of the creation.
+      fh = await open(part, 'wx', 0o644);
       const source = fmt.archive === 'tar' ? Readable.from(tarStream(files, ctx.signal)) : createReadStream(files[0]!, { highWaterMark: 1 << 20 });
-      const sink: Writable = createWriteStream(part, { flags: 'wx', mode: 0o644 });
+      const sink = fh.createWriteStream(); // closes the handle when done
       const squeeze = compressor(fmt.algorithm, compression_level);
       if (squeeze) await pipeline(source, squeeze, sink, { signal: ctx.signal });
       else await pipeline(source, sink, { signal: ctx.signal });
+      // On disk before it gets its real name: a crash right after leaves a whole archive or none.
+      const written = await open(part, 'r');
+      try {
+        await written.sync();
+      } finally {
+        await written.close();
+      }
       ctx.signal.throwIfAborted();
       await rename(part, target);
     } catch (err) {
-      await rm(part, { force: true });
+      // Only a file this step created is removed (the open itself may have failed).
+      if (fh) {
+        await fh.close().catch(() => undefined); // already closed when its stream ended
+        await rm(part, { force: true });
+      }
       ctx.signal.throwIfAborted();
       throw new Error(`Unable to create archive ${target}: ${(err as Error).message}`);
     } finally {
