@@ -1,0 +1,21 @@
+/**
+ * The function library templates can call, by name: Packer's HCL2 functions plus Terraform's
+ * type conversions. `can`, `try` and `convert` are not here: the evaluator handles them,
+ * because they need unevaluated expressions or type expressions as arguments.
+ */
+import type { FuncDef } from './define.js';
+import { FORMAT_FUNCTIONS } from './format.js';
+import { JSON_FUNCTIONS } from './json.js';
+import { REGEX_FUNCTIONS } from './regex.js';
+import { STRING_FUNCTIONS } from './string.js';
+
+const GROUPS: readonly Record<string, FuncDef>[] = [
+  STRING_FUNCTIONS,
+  FORMAT_FUNCTIONS,
+  REGEX_FUNCTIONS,
+  JSON_FUNCTIONS,
+];
+
+export const FUNCTIONS: ReadonlyMap<string, FuncDef> = new Map(
+  GROUPS.flatMap((group) => Object.entries(group)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+);
