@@ -6,8 +6,10 @@
  * kiln adds zstd (`.zst`, `.tar.zst`) when Node's zlib has it; Packer's zip, lz4, bgzf and xz are
  * reported as unsupported rather than silently written as something else.
  */
+import { availableParallelism } from 'node:os';
 import * as zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
+import { ParallelGzip, parallelGzipAvailable } from './parallel-gzip.js';
 
 export type Algorithm = 'gzip' | 'zstd' | 'none';
 
@@ -66,13 +68,21 @@ function level(requested: number | undefined, def: number, max: number): number 
   return Math.min(requested, max);
 }
 
+/** How many cores `algorithm` uses here, for Packer's "Using … compression with N cores" line. */
+export function coresFor(algorithm: Algorithm): number {
+  return algorithm === 'gzip' && parallelGzipAvailable() ? availableParallelism() : 1;
+}
+
 /** The compressing stream for `algorithm`, or undefined for none. */
 export function compressor(algorithm: Algorithm, compressionLevel: number | undefined): Transform | undefined {
   switch (algorithm) {
     case 'none':
       return undefined;
-    case 'gzip':
-      return zlib.createGzip({ level: level(compressionLevel, 6, 9), chunkSize: 1 << 16 });
+    case 'gzip': {
+      const l = level(compressionLevel, 6, 9);
+      // One block more than cores keeps every core busy while finished blocks are written out.
+      return parallelGzipAvailable() ? new ParallelGzip(l, availableParallelism() + 1) : zlib.createGzip({ level: l, chunkSize: 1 << 16 });
+    }
     case 'zstd': {
       const create = zstdFactory();
       if (!create) throw new Error(zstdMissing());

@@ -12,7 +12,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { postProcessor, z, type Artifact, type PluginSet, type Reaper } from '../../src/sdk/index.js';
-import { compressor, detectFormat, type Format } from './format.js';
+import { compressor, coresFor, detectFormat, type Format } from './format.js';
 import { checkTemplate, renderTemplate, templateVars } from './output-template.js';
 import { tarStream } from './tar.js';
 
@@ -62,7 +62,10 @@ const compress = postProcessor({
     // Packer's BuildName is the source's name under HCL2.
     const target = renderTemplate(output, templateVars(ctx.generatedData, input.state, { BuildName: ctx.sourceName, BuilderType: ctx.builderType }));
 
-    if (fmt.algorithm !== 'none') ctx.ui.say(`Using ${fmt.algorithm} compression for ${target}`);
+    if (fmt.algorithm !== 'none') {
+      const cores = coresFor(fmt.algorithm);
+      ctx.ui.say(`Using ${fmt.algorithm} compression with ${cores} ${cores === 1 ? 'core' : 'cores'} for ${target}`);
+    }
     if (fmt.archive === 'tar') ctx.ui.say(`Tarring ${target} with ${describe(fmt)}`);
     else ctx.ui.say(`Archiving ${files[0]!} with ${describe(fmt)}`);
 
