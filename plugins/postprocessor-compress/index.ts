@@ -27,7 +27,11 @@ const schema = z
   .object({
     output: z.string().min(1, 'output must not be empty').default(DEFAULT_OUTPUT),
     format: z.string().min(1, 'format must not be empty').optional(),
-    compression_level: z.number().int('compression_level must be a whole number').min(-1, 'compression_level must be -1 (the default) or more').optional(),
+    // A number in Packer's schema; HCL would convert "9" to 9, so a numeric string is taken too.
+    compression_level: z
+      .union([z.number(), z.string().regex(/^-?\d+$/, 'compression_level must be a whole number').transform(Number)])
+      .pipe(z.number().int('compression_level must be a whole number').min(-1, 'compression_level must be -1 (the default) or more'))
+      .optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -18,7 +18,8 @@ const schema = z
     output: z.string().min(1, 'output must not be empty').default('packer-manifest.json'),
     strip_path: z.boolean().default(false),
     strip_time: z.boolean().default(false),
-    custom_data: z.record(z.string(), z.string()).optional(),
+    // A map(string) in Packer: HCL turns numbers and bools into strings, so `version = 2` works there.
+    custom_data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
   })
   .strict();
 

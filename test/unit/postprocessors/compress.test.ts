@@ -74,6 +74,8 @@ describe('format detection (Packer 1.6.6 rules)', () => {
     expect(compress.schema.safeParse({ output: 'a', format: 'lz4' }).error?.issues[0]?.path).toEqual(['format']);
     expect(compress.schema.safeParse({ outptu: 'a.tar' }).error?.issues[0]?.code).toBe('unrecognized_keys');
     expect(compress.schema.safeParse({ compression_level: -2 }).success).toBe(false);
+    expect(compress.schema.safeParse({ compression_level: 1.5 }).success).toBe(false);
+    expect(compress.schema.parse({ compression_level: '9' })).toMatchObject({ compression_level: 9 });
   });
 });
 

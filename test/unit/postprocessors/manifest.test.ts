@@ -132,6 +132,10 @@ describe('manifest post-processor', () => {
     expect(manifest.schema.parse({})).toEqual({ output: 'packer-manifest.json', strip_path: false, strip_time: false });
   });
 
+  it('takes numbers and bools in custom_data as strings, as HCL converts them for Packer', () => {
+    expect(manifest.schema.parse({ custom_data: { v: 2, on: true, s: 'x' } })).toMatchObject({ custom_data: { v: '2', on: 'true', s: 'x' } });
+  });
+
   it('rejects unknown options', () => {
     const r = manifest.schema.safeParse({ ouput: 'x.json' });
     expect(r.success).toBe(false);
