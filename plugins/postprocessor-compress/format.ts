@@ -19,7 +19,6 @@ export interface Format {
   algorithm: Algorithm;
 }
 
-export const SUPPORTED = '.tar.gz (or .tgz, or no extension), .tar, .gz, .tar.zst and .zst';
 
 const UNSUPPORTED: Record<string, string> = {
   zip: 'zip archives',
@@ -42,8 +41,13 @@ export function detectFormat(output: string, format?: string): Format | string {
   if (last === 'gz') return { archive, algorithm: 'gzip' };
   if (last === 'zst') return zstdAvailable() ? { archive, algorithm: 'zstd' } : zstdMissing();
   const what = UNSUPPORTED[last];
-  if (what) return `"${subject}" asks for ${what}, which kiln's compress post-processor does not support; it writes ${SUPPORTED}`;
+  if (what) return `"${subject}" asks for ${what}, which kiln's compress post-processor does not support; it writes ${supported()}`;
   return { archive: 'tar', algorithm: 'gzip' };
+}
+
+function supported(): string {
+  const zstd = zstdAvailable() ? '.tar.zst and .zst' : '.tar.zst and .zst (with Node.js 22.15+)';
+  return `.tar.gz (or .tgz, or no extension), .tar, .gz, ${zstd}`;
 }
 
 type ZstdFactory = (options?: { params?: Record<number, number> }) => Transform;
