@@ -3,16 +3,24 @@
  * type conversions. `can`, `try` and `convert` are not here: the evaluator handles them,
  * because they need unevaluated expressions or type expressions as arguments.
  */
+import { COLLECTION_FUNCTIONS } from './collection.js';
 import type { FuncDef } from './define.js';
 import { FORMAT_FUNCTIONS } from './format.js';
 import { JSON_FUNCTIONS } from './json.js';
+import { MAP_FUNCTIONS } from './maps.js';
+import { NUMERIC_FUNCTIONS } from './numeric.js';
 import { REGEX_FUNCTIONS } from './regex.js';
+import { SET_FUNCTIONS } from './sets.js';
 import { STRING_FUNCTIONS } from './string.js';
 
 const GROUPS: readonly Record<string, FuncDef>[] = [
   STRING_FUNCTIONS,
   FORMAT_FUNCTIONS,
   REGEX_FUNCTIONS,
+  COLLECTION_FUNCTIONS,
+  MAP_FUNCTIONS,
+  SET_FUNCTIONS,
+  NUMERIC_FUNCTIONS,
   JSON_FUNCTIONS,
 ];
 
