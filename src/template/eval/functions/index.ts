@@ -5,6 +5,7 @@
  */
 import { COLLECTION_FUNCTIONS } from './collection.js';
 import type { FuncDef } from './define.js';
+import { ENCODING_FUNCTIONS } from './encoding.js';
 import { FORMAT_FUNCTIONS } from './format.js';
 import { JSON_FUNCTIONS } from './json.js';
 import { MAP_FUNCTIONS } from './maps.js';
@@ -12,6 +13,7 @@ import { NUMERIC_FUNCTIONS } from './numeric.js';
 import { REGEX_FUNCTIONS } from './regex.js';
 import { SET_FUNCTIONS } from './sets.js';
 import { STRING_FUNCTIONS } from './string.js';
+import { YAML_FUNCTIONS } from './yaml.js';
 
 const GROUPS: readonly Record<string, FuncDef>[] = [
   STRING_FUNCTIONS,
@@ -21,7 +23,9 @@ const GROUPS: readonly Record<string, FuncDef>[] = [
   MAP_FUNCTIONS,
   SET_FUNCTIONS,
   NUMERIC_FUNCTIONS,
+  ENCODING_FUNCTIONS,
   JSON_FUNCTIONS,
+  YAML_FUNCTIONS,
 ];
 
 export const FUNCTIONS: ReadonlyMap<string, FuncDef> = new Map(
