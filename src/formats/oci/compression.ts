@@ -1,0 +1,117 @@
+/**
+ * Layer compression. gzip is written the way pigz writes it: the stream is cut into fixed 1 MiB
+ * blocks, each block is deflated on libuv's thread pool (several at once) with the previous
+ * 32 KiB as its dictionary and ends on a sync flush, and the pieces are joined into one deflate
+ * stream behind a fixed 10-byte header (no name, mtime 0, OS "unknown"). Block boundaries depend
+ * on the bytes only, so the output is identical run after run and machine after machine.
+ * zstd is used when node:zlib has it (Node 22.15+/23.8+).
+ */
+import * as zlib from 'node:zlib';
+import { Readable, type Transform } from 'node:stream';
+import { promisify } from 'node:util';
+
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+const BLOCK = 1 << 20;
+const WINDOW = 32 * 1024;
+/** Blocks in flight: enough to keep the thread pool (4 threads by default) busy. */
+const IN_FLIGHT = 4;
+/** Magic, deflate, no flags, mtime 0, no extra flags, OS 255 (unknown): the same everywhere. */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+
+const deflateRaw = promisify(zlib.deflateRaw) as (buf: Buffer, opts: zlib.ZlibOptions) => Promise<Buffer>;
+
+/** gzip of `src`, compressed in parallel, deterministic. Level 1–9 (default 6, as gzip). */
+export async function* parallelGzip(src: AsyncIterable<Buffer>, level = 6): AsyncGenerator<Buffer> {
+  yield GZIP_HEADER;
+  let crc = 0;
+  let total = 0;
+  let dict: Buffer | undefined;
+  const inFlight: Array<Promise<Buffer>> = [];
+  const submit = (data: Buffer, last: boolean): void => {
+    const opts: zlib.ZlibOptions = { level, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH };
+    if (dict) opts.dictionary = dict;
+    const p = deflateRaw(data, opts);
+    p.catch(() => undefined); // awaited in order below; this keeps a later block's failure from going unhandled
+    inFlight.push(p);
+    dict = data.length >= WINDOW ? data.subarray(data.length - WINDOW) : Buffer.concat([dict ?? Buffer.alloc(0), data]).subarray(-WINDOW);
+  };
+  let pending = Buffer.allocUnsafe(BLOCK);
+  let fill = 0;
+  for await (const chunk of src) {
+    crc = zlib.crc32(chunk, crc);
+    total += chunk.length;
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(BLOCK - fill, chunk.length - off);
+      chunk.copy(pending, fill, off, off + n);
+      fill += n;
+      off += n;
+      if (fill === BLOCK) {
+        submit(pending, false);
+        pending = Buffer.allocUnsafe(BLOCK);
+        fill = 0;
+        while (inFlight.length >= IN_FLIGHT) yield await inFlight.shift()!;
+      }
+    }
+  }
+  submit(pending.subarray(0, fill), true);
+  while (inFlight.length > 0) yield await inFlight.shift()!;
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE(total % 2 ** 32, 4);
+  yield trailer;
+}
+
+type ZstdFactory = (options?: { params?: Record<number, number> }) => Transform;
+
+function zstdFactory(kind: 'createZstdCompress' | 'createZstdDecompress'): ZstdFactory | undefined {
+  const z = zlib as unknown as Record<string, ZstdFactory | undefined>;
+  return typeof z[kind] === 'function' ? z[kind] : undefined;
+}
+
+export function zstdAvailable(): boolean {
+  return zstdFactory('createZstdCompress') !== undefined;
+}
+
+export function zstdMissingMessage(what: string): string {
+  return `${what} needs zstd, which node:zlib has from Node.js 22.15 (or 23.8) on; this is Node.js ${process.version}. Use gzip, or run kiln on a newer Node.js`;
+}
+
+async function* through(src: AsyncIterable<Buffer>, t: Transform): AsyncGenerator<Buffer> {
+  const input = Readable.from(src);
+  input.on('error', (e) => t.destroy(e));
+  input.pipe(t);
+  for await (const chunk of t as AsyncIterable<Buffer>) yield chunk;
+}
+
+/** The compressed form of `src`. */
+export function compress(src: AsyncIterable<Buffer>, algorithm: Compression, level?: number): AsyncIterable<Buffer> {
+  switch (algorithm) {
+    case 'none':
+      return src;
+    case 'gzip':
+      return parallelGzip(src, level);
+    case 'zstd': {
+      const create = zstdFactory('createZstdCompress');
+      if (!create) throw new Error(zstdMissingMessage('a zstd layer'));
+      const key = (zlib.constants as unknown as Record<string, number | undefined>).ZSTD_c_compressionLevel;
+      return through(src, create(key === undefined || level === undefined ? {} : { params: { [key]: level } }));
+    }
+  }
+}
+
+/** The decompressed form of `src`. */
+export function decompress(src: AsyncIterable<Buffer>, algorithm: Compression): AsyncIterable<Buffer> {
+  switch (algorithm) {
+    case 'none':
+      return src;
+    case 'gzip':
+      return through(src, zlib.createGunzip({ chunkSize: 1 << 16 }));
+    case 'zstd': {
+      const create = zstdFactory('createZstdDecompress');
+      if (!create) throw new Error(zstdMissingMessage('reading a zstd layer'));
+      return through(src, create());
+    }
+  }
+}

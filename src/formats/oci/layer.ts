@@ -1,0 +1,126 @@
+/**
+ * Writing a layer: entries → tar bytes → (diff id digest) → compression → (blob digest) → a blob
+ * in a layout. File bytes are read straight into 1 MiB output buffers, so a layer of any size
+ * streams through a few MiB of memory, and both digests are known when the last byte is written.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { encodeHeader, END_OF_ARCHIVE, padding } from '../tar/header.js';
+import { compress, type Compression } from './compression.js';
+import { Digester, tap } from './digest.js';
+import type { LayerEntry } from './fs-diff.js';
+import type { OciLayout } from './layout.js';
+import { MEDIA, type Descriptor } from './media.js';
+
+const OUT = 1 << 20;
+/** Files up to this size are read with one blocking call: cheaper than a thread-pool round trip. */
+const SMALL_FILE = 64 * 1024;
+
+/** Gathers header and data bytes into 1 MiB buffers, each handed on once full. */
+class OutputBuffer {
+  buf = Buffer.allocUnsafe(OUT);
+  fill = 0;
+  get free(): number {
+    return OUT - this.fill;
+  }
+  write(b: Buffer): Buffer[] {
+    const full: Buffer[] = [];
+    let off = 0;
+    while (off < b.length) {
+      const n = Math.min(this.free, b.length - off);
+      b.copy(this.buf, this.fill, off, off + n);
+      this.fill += n;
+      off += n;
+      if (this.fill === OUT) full.push(this.take());
+    }
+    return full;
+  }
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.fill);
+    this.buf = Buffer.allocUnsafe(OUT);
+    this.fill = 0;
+    return out;
+  }
+}
+
+function shrank(path: string, size: number, got: number): Error {
+  return new Error(`${path} changed size while the layer was written (${size} bytes expected, ${got} read)`);
+}
+
+/** The tar archive of `entries`, as a stream of buffers. */
+export async function* tarBytes(entries: AsyncIterable<LayerEntry>, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  const out = new OutputBuffer();
+  for await (const e of entries) {
+    signal?.throwIfAborted();
+    yield* out.write(encodeHeader(e));
+    if (e.type !== 'file' || e.size === 0 || !e.source) continue;
+    if (e.size <= SMALL_FILE) {
+      const fd = openSync(e.source, 'r');
+      try {
+        let got = 0;
+        while (got < e.size) {
+          if (out.free === 0) yield out.take();
+          const n = readSync(fd, out.buf, out.fill, Math.min(out.free, e.size - got), got);
+          if (n === 0) throw shrank(e.source, e.size, got);
+          out.fill += n;
+          got += n;
+        }
+      } finally {
+        closeSync(fd);
+      }
+    } else {
+      const fh = await open(e.source, 'r');
+      try {
+        let got = 0;
+        while (got < e.size) {
+          if (out.free === 0) yield out.take();
+          const { bytesRead } = await fh.read(out.buf, out.fill, Math.min(out.free, e.size - got), got);
+          if (bytesRead === 0) throw shrank(e.source, e.size, got);
+          out.fill += bytesRead;
+          got += bytesRead;
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+    if (out.free === 0) yield out.take();
+    yield* out.write(padding(e.size));
+  }
+  yield* out.write(END_OF_ARCHIVE);
+  if (out.fill > 0) yield out.take();
+}
+
+export interface WrittenLayer {
+  descriptor: Descriptor;
+  /** Digest of the uncompressed tar: the config's rootfs.diff_ids entry. */
+  diffId: string;
+}
+
+export function layerMediaType(c: Compression): string {
+  return c === 'gzip' ? MEDIA.ociLayerGzip : c === 'zstd' ? MEDIA.ociLayerZstd : MEDIA.ociLayer;
+}
+
+/** Writes `entries` as one compressed layer blob into `layout`. */
+export async function writeLayer(
+  layout: OciLayout,
+  entries: AsyncIterable<LayerEntry>,
+  opts: { compression: Compression; level?: number; signal?: AbortSignal; onProgress?: (uncompressed: number) => void },
+): Promise<WrittenLayer> {
+  const diff = new Digester();
+  const raw = tap(tarBytes(entries, opts.signal), diff);
+  const counted = opts.onProgress ? progress(raw, diff, opts.onProgress) : raw;
+  const blob = await layout.putBlob(compress(counted, opts.compression, opts.level), { signal: opts.signal });
+  return { descriptor: { mediaType: layerMediaType(opts.compression), digest: blob.digest, size: blob.size }, diffId: diff.digest() };
+}
+
+async function* progress(src: AsyncIterable<Buffer>, d: Digester, report: (n: number) => void): AsyncGenerator<Buffer> {
+  let last = 0;
+  for await (const c of src) {
+    if (d.size - last >= 16 * OUT) {
+      last = d.size;
+      report(d.size);
+    }
+    yield c;
+  }
+  report(d.size);
+}

@@ -1,0 +1,7 @@
+/**
+ * The OCI part of the plugin API (layers, layouts, images, the registry client), in its own
+ * entry point so that plugins which build no container images never load it.
+ */
+export * from '../formats/oci/index.js';
+export { readTar, type TarEntry, type TarEntryHeader } from '../formats/tar/reader.js';
+export { encodeHeader, padding, END_OF_ARCHIVE, type TarHeader, type TarType } from '../formats/tar/header.js';
