@@ -30,7 +30,8 @@ const fileBuilder = builder({
       try {
         if (content !== undefined) {
           ctx.ui.say(`Writing content to ${target}`);
-          await writeFile(tmp, content, { signal: ctx.signal });
+          // Packer writes content files readable by their owner only.
+          await writeFile(tmp, content, { signal: ctx.signal, mode: 0o600 });
         } else {
           ctx.ui.say(`Copying ${source} to ${target}`);
           const st = await stat(source!).catch(() => undefined);
@@ -47,7 +48,7 @@ const fileBuilder = builder({
     await ctx.step('provision', () => ctx.provision(new NoneCommunicator()));
     return {
       builderId: 'packer.file',
-      id: target,
+      id: 'File',
       files: [target],
       description: `Stored file: ${target}`,
       state: { generated_data: Object.fromEntries(ctx.generatedData) },

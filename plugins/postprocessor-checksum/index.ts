@@ -6,9 +6,8 @@
  */
 import { appendFile, mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { postProcessor, z, type Artifact, type PluginSet } from '../../src/sdk/index.js';
+import { postProcessor, z, type Artifact, type PluginSet, checkTemplate, renderTemplate, templateVars } from '../../src/sdk/index.js';
 import { CHECKSUM_TYPES, hashFile, type ChecksumType } from './hash.js';
-import { checkTemplate, renderTemplate, templateVars } from './output-template.js';
 
 /** Packer's id for artifacts of this post-processor. */
 export const BUILDER_ID = 'packer.post-processor.checksum';

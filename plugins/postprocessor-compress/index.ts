@@ -11,9 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { postProcessor, z, type Artifact, type PluginSet, type Reaper } from '../../src/sdk/index.js';
+import { postProcessor, z, type Artifact, type PluginSet, type Reaper, checkTemplate, renderTemplate, templateVars } from '../../src/sdk/index.js';
 import { compressor, coresFor, detectFormat, type Format } from './format.js';
-import { checkTemplate, renderTemplate, templateVars } from './output-template.js';
 import { tarStream } from './tar.js';
 
 /** Packer's id for artifacts of this post-processor. */

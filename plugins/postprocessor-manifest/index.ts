@@ -48,6 +48,7 @@ const manifest = postProcessor({
     };
     await appendBuild(output, build, ctx.runId, {
       signal: ctx.signal,
+      force: ctx.force,
       onWait: (holder) => ctx.ui.message(`Waiting for ${output}.lock, held by ${holder}`),
     });
     // The manifest only records the artifact: it must never be the reason the artifact is deleted.

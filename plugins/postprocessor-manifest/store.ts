@@ -12,6 +12,8 @@ import { withMutex } from './mutex.js';
 
 export interface AppendOptions extends Pick<LockOptions, 'timeoutMs' | 'onWait'> {
   signal?: AbortSignal;
+  /** `-force`: entries of earlier runs are dropped (those of this run are kept), as Packer does. */
+  force?: boolean;
 }
 
 async function readExisting(path: string, shown: string): Promise<string> {
@@ -25,7 +27,7 @@ async function readExisting(path: string, shown: string): Promise<string> {
 
 /**
  * Appends `build` to the manifest at `output` and records `runId` as the last run. Entries of
- * this run and of older runs are kept, as Packer keeps them. A file that is not a manifest is
+ * this run and of older runs are kept, as Packer keeps them (older runs' are dropped under -force). A file that is not a manifest is
  * left untouched and reported.
  */
 export async function appendBuild(output: string, build: ManifestBuild, runId: string, opts: AppendOptions = {}): Promise<void> {
@@ -44,7 +46,8 @@ export async function appendBuild(output: string, build: ManifestBuild, runId: s
         }
         throw err;
       }
-      manifest.builds = [...(manifest.builds ?? []), build];
+      const kept = opts.force ? (manifest.builds ?? []).filter((b) => b.packer_run_uuid === runId) : (manifest.builds ?? []);
+      manifest.builds = [...kept, build];
       manifest.last_run_uuid = runId;
       await writeFileAtomic(path, formatManifest(manifest));
     });

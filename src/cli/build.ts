@@ -51,7 +51,7 @@ export async function buildCommand(path: string, flags: BuildFlags): Promise<voi
   }
 
   const prepared = await prepareJobs(templateOptions(path, flags));
-  printDiagnostics(prepared.diags, prepared.texts);
+  printDiagnostics(prepared.diags, prepared.texts, prepared.secrets);
   if (hasErrors(prepared.diags)) throw new ExitCode(1);
   if (prepared.jobs.length === 0) {
     process.stderr.write('Error: no builds to run: -only/-except matched none of the template\'s builds.\n');

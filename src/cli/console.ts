@@ -22,14 +22,14 @@ const INPUT = '<console-input>';
 export async function consoleCommand(path: string | undefined, flags: ConsoleFlags): Promise<void> {
   const r = planTemplate(templateOptions(path ?? '.', flags));
   if (!r.env) {
-    printDiagnostics(r.diags, r.texts);
+    printDiagnostics(r.diags, r.texts, r.secrets);
     throw new ExitCode(1);
   }
-  printDiagnostics(r.diags.filter((d) => d.severity === 'warning'), r.texts);
+  printDiagnostics(r.diags.filter((d) => d.severity === 'warning'), r.texts, r.secrets);
   const ctx = r.env.baseContext;
   if (flags.eval && flags.eval.length > 0) {
     let ok = true;
-    for (const e of flags.eval) ok = evalLine(e, ctx) && ok;
+    for (const e of flags.eval) ok = evalLine(e, ctx, r.secrets) && ok;
     if (!ok) throw new ExitCode(1);
     return;
   }
@@ -40,23 +40,23 @@ export async function consoleCommand(path: string | undefined, flags: ConsoleFla
   for await (const line of rl) {
     const text = line.trim();
     if (text === 'exit' || text === 'quit') break;
-    if (text !== '') ok = evalLine(text, ctx) && ok;
+    if (text !== '') ok = evalLine(text, ctx, r.secrets) && ok;
     if (interactive) rl.prompt();
   }
   rl.close();
   if (!interactive && !ok) throw new ExitCode(1);
 }
 
-function evalLine(text: string, ctx: EvalContext): boolean {
+function evalLine(text: string, ctx: EvalContext, secrets: ReadonlySet<string>): boolean {
   const sources = new Map([[INPUT, text]]);
   const parsed = parseExpression(text, INPUT);
   if (hasErrors(parsed.diagnostics)) {
-    printDiagnostics(parsed.diagnostics, sources);
+    printDiagnostics(parsed.diagnostics, sources, secrets);
     return false;
   }
   const r = evaluate(parsed.expr, { ...ctx, sources: new Map([...ctx.sources, ...sources]) });
   if (hasErrors(r.diags)) {
-    printDiagnostics(r.diags, new Map([...ctx.sources, ...sources]));
+    printDiagnostics(r.diags, new Map([...ctx.sources, ...sources]), secrets);
     return false;
   }
   process.stdout.write(formatValue(r.value) + '\n');

@@ -8,7 +8,7 @@ import { templateOptions, type TemplateFlags } from './template-flags.js';
 
 export function inspectCommand(path: string, flags: TemplateFlags): void {
   const r = planTemplate(templateOptions(path, flags));
-  printDiagnostics(r.diags, r.texts);
+  printDiagnostics(r.diags, r.texts, r.secrets);
   if (hasErrors(r.diags) || !r.env || !r.model) throw new ExitCode(1);
   const out: string[] = ['Packer Inspect: HCL2 mode', '', '> input-variables:', ''];
   const vars = [...r.env.variables].sort(([a], [b]) => (a < b ? -1 : 1));

@@ -17,7 +17,7 @@ export interface PlanFlags extends TemplateFlags {
 
 export function planCommand(path: string, flags: PlanFlags): void {
   const r = planTemplate(templateOptions(path, flags));
-  printDiagnostics(r.diags, r.texts);
+  printDiagnostics(r.diags, r.texts, r.secrets);
   if (hasErrors(r.diags) || !r.plan || !r.env) throw new ExitCode(1);
   if (flags.json) {
     const variables: Record<string, JsonValue> = {};

@@ -15,7 +15,7 @@ export interface ValidateFlags extends TemplateFlags {
 export async function validateCommand(path: string, flags: ValidateFlags): Promise<void> {
   const opts = templateOptions(path, flags);
   const r = flags.syntaxOnly ? readTemplate(opts) : await prepareJobs(opts);
-  printDiagnostics(r.diags, r.texts);
+  printDiagnostics(r.diags, r.texts, r.secrets);
   if (hasErrors(r.diags)) throw new ExitCode(1);
   process.stdout.write(flags.syntaxOnly ? 'Syntax-only check passed. Everything looks okay.\n' : 'The configuration is valid.\n');
 }

@@ -6,7 +6,6 @@
 import type { Diagnostic, SourceRange } from './errors/diagnostic.js';
 import { error } from './errors/diagnostic.js';
 import { didYouMean } from './errors/suggest.js';
-import { collectSecrets } from '../template/display.js';
 import { planRead, readTemplate, type TemplateOptions, type TemplateResult } from '../template/index.js';
 import type { PlannedStep } from '../template/plan.js';
 import { checkConfig } from './config.js';
@@ -16,7 +15,6 @@ import type { BuilderPlugin, PostProcessorPlugin, ProvisionerPlugin } from '../s
 
 export interface Prepared extends TemplateResult {
   jobs: Job[];
-  secrets: Set<string>;
   registry?: PluginRegistry;
 }
 
@@ -97,8 +95,5 @@ export async function prepareJobs(opts: TemplateOptions): Promise<Prepared> {
       postProcessors: chains.map((c) => c.filter((p): p is Resolved<PostProcessorPlugin<unknown>> => p !== undefined)),
     });
   }
-  const secrets = collectSecrets([...result.env.variables.values()].map((v) => v.value));
-  collectSecrets(result.env.locals.values(), secrets);
-  for (const b of result.plan.builds) collectSecrets([b.config, ...b.provisioners.map((p) => p.config), ...b.postProcessors.flat().map((p) => p.config)], secrets);
-  return { ...result, diags, jobs, secrets, registry };
+  return { ...result, diags, jobs, registry };
 }

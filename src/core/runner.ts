@@ -184,6 +184,7 @@ export class BuildRun {
       resources,
       generatedData: this.generatedData,
       redact: (t) => this.env.redactor.text(t),
+      force: this.env.force,
       pause: async (message) => {
         if (!this.env.prompter.interactive) throw new Error(`${message}: waiting for Enter needs a terminal, and standard input is not one`);
         await this.env.prompter.pause(`==> ${this.name}: ${message} Press enter to continue.`);
@@ -209,7 +210,6 @@ export class BuildRun {
     return {
       ...base,
       generatedData: this.generatedData,
-      force: this.env.force,
       provision: (comm) => this.provision(comm),
       step: (name, fn) => this.step(name, fn),
     };

@@ -20,6 +20,8 @@ export interface ExecResult {
   /** Exit status; null when the command was ended by a signal or the connection dropped. */
   exitCode: number | null;
   signal?: string;
+  /** The connection dropped before the command reported its exit (a reboot, a network failure). */
+  disconnected?: boolean;
 }
 
 export interface TransferProgress {
@@ -41,6 +43,7 @@ export interface Communicator {
   /** Uploads a directory tree; Packer's trailing-slash rule applies to `src`. */
   uploadDir(src: string, dst: string, opts?: TransferOptions & { exclude?: readonly string[] }): Promise<void>;
   download(src: string, dst: string, opts?: TransferOptions): Promise<void>;
+  /** Downloads a directory tree; Packer's trailing-slash rule applies to `src`. */
   downloadDir?(src: string, dst: string, opts?: TransferOptions): Promise<void>;
   close(): Promise<void>;
 }

@@ -32,3 +32,4 @@ export { NoneCommunicator } from '../communicator/none.js';
 export { shellLocalSchema, runShellLocal, type ShellLocalConfig } from './shell-local.js';
 // Process identity (PID + start time), so a plugin's lock file of a dead process can be broken safely.
 export { processStartTime, isSameProcessAlive } from '../state/proc.js';
+export { checkTemplate, renderTemplate, templateVars } from './output-template.js';

@@ -3,9 +3,7 @@
  * inside the braces), filled from the build (BuildName, BuilderType, …) and the builder's
  * generated data. Only that form is supported; anything else in `{{ }}` is reported, not
  * written out literally into a file name.
- *
- * (The compress post-processor has an identical copy: plugins import only the SDK, and this is
- * too small to be worth an SDK API of its own yet.)
+ * Shared by the checksum and compress post-processors (and any plugin with such an option).
  */
 
 const ACTION = /\{\{(.*?)\}\}/g;

@@ -52,12 +52,12 @@ export interface ComponentContext<C> {
   redact(text: string): string;
   /** Waits for the person at the terminal to press Enter; fails when there is no terminal. */
   pause(message: string): Promise<void>;
+  /** `-force`: replace existing artifacts, output directories and manifests instead of failing or appending. */
+  readonly force: boolean;
 }
 
 export interface BuildContext<C> extends ComponentContext<C> {
   readonly generatedData: Map<string, string>;
-  /** `-force`: replace an existing artifact or output directory instead of failing. */
-  readonly force: boolean;
   /** Runs the build's provisioners over this communicator. Builders call it once, when the machine is ready. */
   provision(comm: Communicator): Promise<void>;
   /** Runs one named step: emits step events, and with -debug pauses before it. */

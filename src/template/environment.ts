@@ -28,6 +28,8 @@ export interface TemplateEnvironment {
   model: TemplateModel;
   variables: Map<string, VariableValue>;
   locals: Map<string, Value>;
+  /** Values given to sensitive variables, including ones rejected: what every output must hide. */
+  sensitiveInputs: Value[];
   /** Context for source bodies, build names and data-source bodies: var, local, data, path, packer. */
   baseContext: EvalContext;
   diags: Diagnostic[];
@@ -143,7 +145,7 @@ export function buildEnvironment(model: TemplateModel, opts: EnvironmentOptions)
   for (const key of model.dataSources.keys()) visit(`data.${key}`, []);
   for (const name of model.locals.keys()) visit(`local.${name}`, []);
 
-  return { model, variables: resolved.values, locals, baseContext: ctxNow(), diags };
+  return { model, variables: resolved.values, locals, sensitiveInputs: resolved.sensitiveInputs, baseContext: ctxNow(), diags };
 }
 
 function checkRequiredVersion(model: TemplateModel, diags: Diagnostic[]): void {

@@ -6,6 +6,7 @@
 import type { Diagnostic } from '../core/errors/diagnostic.js';
 import { hasErrors } from '../core/errors/diagnostic.js';
 import { decodeTemplate } from './decode.js';
+import { collectSecrets } from './display.js';
 import { buildEnvironment, type TemplateEnvironment } from './environment.js';
 import { FUNCTIONS } from './eval/functions/index.js';
 import { loadTemplate } from './load.js';
@@ -27,6 +28,8 @@ export interface TemplateResult {
   /** File texts by name, for rendering diagnostics with their source lines. */
   texts: Map<string, string>;
   diags: Diagnostic[];
+  /** Strings no output may show: values of sensitive variables and locals, and what they flow into. */
+  secrets: Set<string>;
   model?: TemplateModel;
   env?: TemplateEnvironment;
   plan?: Plan;
@@ -41,10 +44,10 @@ export interface TemplateRead extends TemplateResult {
 export function readTemplate(opts: TemplateOptions): TemplateRead {
   const loaded = loadTemplate(opts.path, opts.varFiles ?? []);
   const diags = [...loaded.diags];
-  if (hasErrors(diags)) return { texts: loaded.texts, diags, varFiles: [] };
+  if (hasErrors(diags)) return { texts: loaded.texts, diags, secrets: new Set(), varFiles: [] };
   const { model, diags: decodeDiags } = decodeTemplate(loaded.templates, loaded.texts, loaded.root);
   diags.push(...decodeDiags);
-  return { texts: loaded.texts, diags, model, varFiles: loaded.varFiles };
+  return { texts: loaded.texts, diags, secrets: new Set(), model, varFiles: loaded.varFiles };
 }
 
 /** Evaluates and plans a template already read. */
@@ -53,7 +56,7 @@ export function planRead(read: TemplateRead, opts: TemplateOptions): TemplateRes
   const diags = [...read.diags];
   // Parse errors stop here; structural errors found while decoding do not, so one run reports
   // problems of both kinds.
-  if (!model) return { texts, diags };
+  if (!model) return { texts, diags, secrets: new Set() };
   const env = buildEnvironment(model, {
     vars: opts.vars ?? [],
     varFiles,
@@ -66,7 +69,9 @@ export function planRead(read: TemplateRead, opts: TemplateOptions): TemplateRes
   // Values that failed above are unknown from here on, so planning adds only new problems.
   const plan = planBuilds(env, opts);
   diags.push(...plan.diags);
-  return { texts, diags, model, env, plan };
+  const secrets = collectSecrets([...env.sensitiveInputs, ...[...env.variables.values()].map((v) => v.value), ...env.locals.values()]);
+  for (const b of plan.builds) collectSecrets([b.config, ...b.provisioners.map((p) => p.config), ...b.postProcessors.flat().map((p) => p.config)], secrets);
+  return { texts, diags, secrets, model, env, plan };
 }
 
 /** Reads, evaluates and plans: what inspect, plan and console use. */

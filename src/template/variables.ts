@@ -44,8 +44,14 @@ export interface VariableValue {
  * Resolves every variable. `defaultCtx` evaluates defaults: Packer allows functions (including
  * `env`) there but no references to other variables.
  */
-export function resolveVariables(model: TemplateModel, inputs: VariableInputs, defaultCtx: EvalContext): { values: Map<string, VariableValue>; diags: Diagnostic[] } {
+export function resolveVariables(
+  model: TemplateModel,
+  inputs: VariableInputs,
+  defaultCtx: EvalContext,
+): { values: Map<string, VariableValue>; diags: Diagnostic[]; sensitiveInputs: Value[] } {
   const diags: Diagnostic[] = [];
+  // Every value given to a sensitive variable, valid or not: error messages must hide them too.
+  const sensitiveInputs: Value[] = [];
   const candidates = new Map<string, Candidate>();
 
   for (const [key, val] of Object.entries(inputs.env)) {
@@ -85,20 +91,22 @@ export function resolveVariables(model: TemplateModel, inputs: VariableInputs, d
 
   const values = new Map<string, VariableValue>();
   for (const decl of model.variables.values()) {
-    const v = resolveOne(decl, candidates.get(decl.name), defaultCtx, diags);
+    const v = resolveOne(decl, candidates.get(decl.name), defaultCtx, diags, sensitiveInputs);
     if (v) values.set(decl.name, v);
   }
-  return { values, diags };
+  return { values, diags, sensitiveInputs };
 }
 
-function resolveOne(decl: VariableDecl, cand: Candidate | undefined, defaultCtx: EvalContext, diags: Diagnostic[]): VariableValue | undefined {
+function resolveOne(decl: VariableDecl, cand: Candidate | undefined, defaultCtx: EvalContext, diags: Diagnostic[], sensitiveInputs: Value[]): VariableValue | undefined {
   let defaultValue: Value | undefined;
   if (decl.default) {
     const r = evaluate(decl.default, defaultCtx);
     diags.push(...r.diags);
     if (r.diags.some((d) => d.severity === 'error')) return undefined;
     defaultValue = r.value;
+    if (decl.sensitive) sensitiveInputs.push(r.value.markSensitive());
   }
+  if (decl.sensitive && cand) sensitiveInputs.push((typeof cand.raw === 'string' ? Value.string(cand.raw) : cand.raw).markSensitive());
   // Without a declared type, the default's type decides how -var strings are read, as Packer does.
   const declared = decl.constraint?.type;
   const want: Type = declared ?? (defaultValue && !defaultValue.isNull ? defaultValue.type : T.dynamic);

@@ -10,6 +10,7 @@ import type { PostProcessContext, PostProcessorPlugin, PostProcessorResult, Reso
 import type { Ui } from '../../src/sdk/ui.js';
 
 export interface FakeContextOptions {
+  force?: boolean;
   sourceName?: string;
   builderType?: string;
   buildName?: string;
@@ -50,6 +51,7 @@ export function fakeContext<C>(config: C, opts: FakeContextOptions = {}): { ctx:
     signal: opts.signal ?? new AbortController().signal,
     ui,
     cleanup: { push: () => undefined },
+    force: opts.force ?? false,
     resources: {
       record: async (kind, _description, data) => {
         const entry = { kind, data: { ...data }, released: false };

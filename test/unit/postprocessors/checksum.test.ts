@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import plugin, { BUILDER_ID } from '../../../plugins/postprocessor-checksum/index.js';
 import { hashFile } from '../../../plugins/postprocessor-checksum/hash.js';
-import { checkTemplate, renderTemplate } from '../../../plugins/postprocessor-checksum/output-template.js';
+import { checkTemplate, renderTemplate } from '../../../src/sdk/output-template.js';
 import type { PostProcessorPlugin } from '../../../src/sdk/plugin.js';
 import { fileArtifact, runPostProcessor } from '../../helpers/postprocessor-context.js';
 

@@ -4,9 +4,15 @@
  * because they need unevaluated expressions or type expressions as arguments.
  */
 import { COLLECTION_FUNCTIONS } from './collection.js';
+import { CONVERSION_FUNCTIONS } from './conversion.js';
+import { CRYPTO_FUNCTIONS } from './crypto.js';
+import { DATETIME_FUNCTIONS } from './datetime.js';
 import type { FuncDef } from './define.js';
 import { ENCODING_FUNCTIONS } from './encoding.js';
+import { ENV_FUNCTIONS } from './env.js';
+import { FILESYSTEM_FUNCTIONS } from './filesystem.js';
 import { FORMAT_FUNCTIONS } from './format.js';
+import { IPNET_FUNCTIONS } from './ipnet.js';
 import { JSON_FUNCTIONS } from './json.js';
 import { MAP_FUNCTIONS } from './maps.js';
 import { NUMERIC_FUNCTIONS } from './numeric.js';
@@ -26,6 +32,12 @@ const GROUPS: readonly Record<string, FuncDef>[] = [
   ENCODING_FUNCTIONS,
   JSON_FUNCTIONS,
   YAML_FUNCTIONS,
+  FILESYSTEM_FUNCTIONS,
+  DATETIME_FUNCTIONS,
+  CRYPTO_FUNCTIONS,
+  IPNET_FUNCTIONS,
+  CONVERSION_FUNCTIONS,
+  ENV_FUNCTIONS,
 ];
 
 export const FUNCTIONS: ReadonlyMap<string, FuncDef> = new Map(
