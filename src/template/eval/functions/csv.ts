@@ -5,10 +5,7 @@
  */
 
 export class CsvError extends Error {
-  constructor(
-    readonly line: number,
-    readonly reason: string,
-  ) {
+  constructor(line: number, reason: string) {
     super(`CSV parse error on line ${line}: ${reason}`);
   }
 }

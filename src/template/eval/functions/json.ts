@@ -42,7 +42,7 @@ export function toJSON(v: Value): string {
 }
 
 /** A parsed JSON value as a cty value: objects become objects, arrays tuples, null a dynamic null. */
-export function fromJSON(x: unknown): Value {
+function fromJSON(x: unknown): Value {
   if (x === null) return Value.null(T.dynamic);
   if (typeof x === 'string') return Value.string(x);
   if (typeof x === 'number') return Value.number(x);
