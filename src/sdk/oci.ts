@@ -5,3 +5,5 @@
 export * from '../formats/oci/index.js';
 export { readTar, type TarEntry, type TarEntryHeader } from '../formats/tar/reader.js';
 export { encodeHeader, padding, END_OF_ARCHIVE, type TarHeader, type TarType } from '../formats/tar/header.js';
+export { RootfsCommunicator, NamespaceError, type RootfsOptions } from '../communicator/container/rootfs.js';
+export { uploadTree, type LocalEntry } from '../communicator/container/tree.js';

@@ -17,3 +17,4 @@ export { findCredentials, type Credentials } from './registry/credentials.js';
 export { RegistryClient, RegistryError, AuthError, type ClientOptions } from './registry/client.js';
 export { pullImage, getManifest, type PulledImage, type PullOptions } from './registry/pull.js';
 export { pushImage, type PushOptions, type PushResult } from './registry/push.js';
+export { ociStateOf, type OciArtifactState } from './artifact-state.js';
