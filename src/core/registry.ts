@@ -35,6 +35,8 @@ const BUILTIN: Record<ComponentKind, Record<string, Loader>> = {
     manifest: () => import('../../plugins/postprocessor-manifest/index.js'),
     checksum: () => import('../../plugins/postprocessor-checksum/index.js'),
     compress: () => import('../../plugins/postprocessor-compress/index.js'),
+    'oci-export': () => import('../../plugins/postprocessor-oci-export/index.js'),
+    'oci-push': () => import('../../plugins/postprocessor-oci-push/index.js'),
     'shell-local': () => import('../../plugins/postprocessor-shell-local/index.js'),
   },
   data: {},

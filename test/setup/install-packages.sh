@@ -8,6 +8,20 @@ have() { command -v "$1" >/dev/null 2>&1; }
 have packer || need+=(packer)
 have sshd || [ -x /usr/sbin/sshd ] || need+=(openssh-server openssh-sftp-server)
 have zstd || need+=(zstd)
+# OCI images (issue 5): the registry, podman's Docker API, and the tools that check kiln's images.
+have docker-registry || need+=(docker-registry)
+have podman || need+=(podman)
+have runc || [ -x /usr/sbin/runc ] || need+=(runc)
+have skopeo || need+=(skopeo)
+have umoci || need+=(umoci)
+have newuidmap || need+=(uidmap)
+have fuse-overlayfs || need+=(fuse-overlayfs)
+have slirp4netns || need+=(slirp4netns)
+have catatonit || [ -x /usr/libexec/podman/catatonit ] || need+=(catatonit)
+[ -d /usr/lib/cni ] || need+=(containernetworking-plugins)
+have iptables || [ -x /usr/sbin/iptables ] || need+=(iptables)
+have busybox || [ -x /bin/busybox ] || need+=(busybox-static)
+have curl || need+=(curl)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -1,0 +1,88 @@
+/**
+ * The `oci-export` post-processor: writes the artifact's image out as an OCI image layout
+ * (`format = "layout"`, blobs linked or copied, tags added to index.json) or as a tarball that
+ * `docker load`, `podman load` and skopeo's docker-archive: read (`format = "docker-archive"`,
+ * the default when `path` ends in .tar). The tarball is written under a temporary name and
+ * renamed when complete: a full disk or a cancel leaves nothing half-written behind.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { postProcessor, z, type PluginSet, type Reaper } from '../../src/sdk/index.js';
+import { dockerArchive, OciLayout, ociStateOf, type Descriptor } from '../../src/sdk/oci.js';
+
+export const BUILDER_ID = 'kiln.post-processor.oci-export';
+const PARTIAL_KIND = 'oci-export.partial';
+const PARTIAL_NAME = /^\..+\.kiln-[0-9a-f]+\.part$/;
+
+const schema = z
+  .object({
+    path: z.string().min(1, 'path must name the layout folder or the .tar file to write'),
+    format: z.enum(['layout', 'docker-archive']).optional(),
+    /** Tags in the layout's index.json (layout) — the artifact's own tags by default. */
+    tags: z.array(z.string().min(1)).optional(),
+    /** Names the loader gives the image ("team/app:1.0"), for docker-archive. */
+    repo_tags: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+type Config = z.output<typeof schema>;
+
+function formatOf(c: Config): 'layout' | 'docker-archive' {
+  return c.format ?? (c.path.endsWith('.tar') ? 'docker-archive' : 'layout');
+}
+
+const ociExport = postProcessor({
+  type: 'oci-export',
+  schema,
+  async process(ctx, input) {
+    const img = ociStateOf(input.state);
+    if (!img) throw new Error(`oci-export needs an image from the oci builder (or oci-push); the input artifact (${input.builderId}) holds none`);
+    const from = await OciLayout.open(img.layout);
+    const manifest: Descriptor = { mediaType: img.mediaType, digest: img.digest, size: img.size, ...(img.platform && { platform: img.platform }) };
+    const target = resolve(ctx.config.path);
+    const fmt = formatOf(ctx.config);
+    if (fmt === 'layout') {
+      const to = await OciLayout.open(target, { create: true });
+      const m = await from.readJson<{ config: Descriptor; layers: Descriptor[] }>(img.digest);
+      for (const d of [m.config, ...m.layers, manifest]) await to.copyBlobFrom(from, d);
+      const tags = ctx.config.tags ?? img.tags;
+      await to.addManifest(manifest, tags);
+      ctx.ui.say(`Exported ${img.digest} to layout ${ctx.config.path}${tags.length ? ` as ${tags.join(', ')}` : ''}`);
+      return {
+        artifact: { builderId: BUILDER_ID, id: img.digest, files: [], description: `OCI layout ${ctx.config.path} holding ${img.digest}`, state: { oci: { ...img, layout: target, tags } } },
+        keepInput: true,
+      };
+    }
+    await mkdir(dirname(target), { recursive: true });
+    const part = join(dirname(target), `.${basename(target)}.kiln-${randomBytes(4).toString('hex')}.part`);
+    const rec = await ctx.resources.record(PARTIAL_KIND, `partial archive ${part}`, { path: part });
+    try {
+      await pipeline(Readable.from(dockerArchive(from, manifest, ctx.config.repo_tags, img.sourceDateEpoch ?? 0)), createWriteStream(part, { flags: 'wx', mode: 0o644 }), { signal: ctx.signal });
+      await rename(part, target);
+    } catch (err) {
+      await rm(part, { force: true });
+      ctx.signal.throwIfAborted();
+      const e = err as NodeJS.ErrnoException;
+      throw new Error(`could not write ${ctx.config.path}: ${e.code === 'ENOSPC' ? 'the disk is full' : e.message}`);
+    } finally {
+      await rec.release();
+    }
+    ctx.ui.say(`Exported ${img.digest} to ${ctx.config.path} (docker-archive)`);
+    return {
+      artifact: { builderId: BUILDER_ID, id: img.digest, files: [target], description: `docker-archive ${ctx.config.path} holding ${img.digest}`, state: { oci: { ...img } }, destroy: () => rm(target, { force: true }) },
+      keepInput: true,
+    };
+  },
+});
+
+const reapPartial: Reaper = async (data) => {
+  const path = data.path;
+  if (typeof path !== 'string' || !isAbsolute(path) || !PARTIAL_NAME.test(basename(path))) throw new Error(`refusing to remove ${String(path)}: not a partial archive of oci-export`);
+  await rm(path, { force: true });
+};
+
+export default { postProcessors: [ociExport], reapers: { [PARTIAL_KIND]: reapPartial } } satisfies PluginSet;
