@@ -25,15 +25,102 @@ async function readExisting(path: string, shown: string): Promise<string> {
   }
 }
 
+interface Pending {
+  build: ManifestBuild;
+  runId: string;
+  opts: AppendOptions;
+  resolve: () => void;
+  reject: (e: Error) => void;
+  /** Its build was cancelled before the entry was written: it is left out. */
+  cancelled: boolean;
+  /** Being written, or written: a cancellation now comes too late to leave it out. */
+  committed: boolean;
+  settled: boolean;
+}
+
+/** Builds waiting to be written, per manifest path. */
+const queues = new Map<string, Pending[]>();
+
 /**
  * Appends `build` to the manifest at `output` and records `runId` as the last run. Entries of
- * this run and of older runs are kept, as Packer keeps them (older runs' are dropped under -force). A file that is not a manifest is
- * left untouched and reported.
+ * this run and of older runs are kept, as Packer keeps them (older runs' are dropped under
+ * -force). Builds that finish while a write is under way are written together by the next one
+ * (group commit): a hundred parallel builds cost a few rewrites of the file, not a hundred.
+ * A file that is not a manifest is left untouched and reported.
  */
-export async function appendBuild(output: string, build: ManifestBuild, runId: string, opts: AppendOptions = {}): Promise<void> {
+export function appendBuild(output: string, build: ManifestBuild, runId: string, opts: AppendOptions = {}): Promise<void> {
   const path = resolve(output);
+  return new Promise<void>((resolvePromise, reject) => {
+    const entry: Pending = { build, runId, opts, resolve: resolvePromise, reject, cancelled: false, committed: false, settled: false };
+    const { signal } = opts;
+    if (signal?.aborted) return reject(signalReason(signal));
+    signal?.addEventListener(
+      'abort',
+      () => {
+        if (entry.committed || entry.settled) return;
+        entry.cancelled = true;
+        entry.settled = true;
+        reject(signalReason(signal));
+      },
+      { once: true },
+    );
+    const queue = queues.get(path);
+    if (queue) {
+      queue.push(entry);
+      return;
+    }
+    queues.set(path, [entry]);
+    void flush(path, output);
+  });
+}
+
+async function flush(path: string, output: string): Promise<void> {
+  for (;;) {
+    const batch = (queues.get(path) ?? []).filter((e) => !e.cancelled);
+    if (batch.length === 0) {
+      queues.delete(path);
+      return;
+    }
+    // Entries arriving from here on wait for the next round.
+    queues.set(path, []);
+    // Waiting for another process's lock stops once every build in the batch is cancelled.
+    const signals = batch.map((e) => e.opts.signal);
+    const signal = signals.every((x): x is AbortSignal => x !== undefined) ? allAborted(signals) : undefined;
+    try {
+      await writeBatch(path, output, batch, { ...batch[0]!.opts, signal });
+      for (const e of batch) settle(e, undefined);
+    } catch (err) {
+      for (const e of batch) settle(e, err as Error);
+    }
+  }
+}
+
+function settle(e: Pending, err: Error | undefined): void {
+  if (e.settled) return;
+  e.settled = true;
+  if (err) e.reject(err);
+  else e.resolve();
+}
+
+/** A signal that aborts once all of `signals` have. */
+function allAborted(signals: readonly AbortSignal[]): AbortSignal {
+  const c = new AbortController();
+  const check = (): void => {
+    if (signals.every((s) => s.aborted)) c.abort(signals[0]!.reason);
+  };
+  for (const s of signals) s.addEventListener('abort', check, { once: true });
+  check();
+  return c.signal;
+}
+
+function signalReason(signal: AbortSignal): Error {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r : new Error('cancelled');
+}
+
+async function writeBatch(path: string, output: string, batch: readonly Pending[], opts: AppendOptions): Promise<void> {
   const lockOpts: LockOptions = { ...opts };
-  await withMutex(path, opts.signal, async () => {
+  await withMutex(path, undefined, async () => {
     await mkdir(dirname(path), { recursive: true });
     await withLockFile(`${path}.lock`, lockOpts, async () => {
       const text = await readExisting(path, output);
@@ -46,9 +133,16 @@ export async function appendBuild(output: string, build: ManifestBuild, runId: s
         }
         throw err;
       }
-      const kept = opts.force ? (manifest.builds ?? []).filter((b) => b.packer_run_uuid === runId) : (manifest.builds ?? []);
-      manifest.builds = [...kept, build];
-      manifest.last_run_uuid = runId;
+      const live = batch.filter((e) => !e.cancelled);
+      if (live.length === 0) return;
+      for (const e of live) e.committed = true;
+      let builds = manifest.builds ?? [];
+      for (const e of live) {
+        if (e.opts.force) builds = builds.filter((b) => b.packer_run_uuid === e.runId);
+        builds = [...builds, e.build];
+        manifest.last_run_uuid = e.runId;
+      }
+      manifest.builds = builds;
       await writeFileAtomic(path, formatManifest(manifest));
     });
   });

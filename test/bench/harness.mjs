@@ -12,7 +12,7 @@ export function timeOnce(argv, opts = {}) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(argv[0], argv.slice(1), { stdio: opts.stdio ?? 'pipe', cwd: opts.cwd, env: { ...process.env, ...opts.env }, maxBuffer: 1 << 28 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== (opts.expectStatus ?? 0)) {
+  if (opts.expectStatus !== 'any' && r.status !== (opts.expectStatus ?? 0)) {
     throw new Error(`${argv.join(' ')} exited ${r.status}:\n${String(r.stdout).slice(-2000)}\n${String(r.stderr).slice(-2000)}`);
   }
   return { ms, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
@@ -34,12 +34,12 @@ export function median(xs) {
  * Alternates kiln and peer `runs` times after `warmup` runs each; `prepare` runs before every
  * measured command (untimed), e.g. to remove outputs of the previous run.
  */
-export function compare({ name, kiln, peer, runs = 5, warmup = 1, prepare = () => {}, opts = {} }) {
+export function compare({ name, kiln, peer, runs = 5, warmup = 1, prepare = () => {}, opts = {}, peerOpts = opts }) {
   for (let i = 0; i < warmup; i++) {
     prepare();
     timeOnce(kiln, opts);
     prepare();
-    timeOnce(peer, opts);
+    timeOnce(peer, peerOpts);
   }
   const k = [];
   const p = [];
@@ -47,7 +47,7 @@ export function compare({ name, kiln, peer, runs = 5, warmup = 1, prepare = () =
     prepare();
     k.push(timeOnce(kiln, opts).ms);
     prepare();
-    p.push(timeOnce(peer, opts).ms);
+    p.push(timeOnce(peer, peerOpts).ms);
   }
   const km = median(k);
   const pm = median(p);

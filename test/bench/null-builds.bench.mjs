@@ -11,7 +11,9 @@ const state = join(dir, 'state');
 const opts = { cwd: dir, env: { KILN_STATE_DIR: state } };
 const prepare = () => rmSync(join(dir, 'manifest.json'), { force: true });
 
-const r = compare({ name: '100 null builds + manifest', kiln: ['node', KILN, 'build', t100], peer: ['packer', 'build', t100], runs: 3, warmup: 1, prepare, opts });
+// Packer 1.6.6's manifest post-processor fails for most of 100 parallel builds ("Unable to parse
+// content from manifest.json"), so its exit status is not checked; kiln's must be 0.
+const r = compare({ name: '100 null builds + manifest', kiln: ['node', KILN, 'build', t100], peer: ['packer', 'build', t100], runs: 3, warmup: 1, prepare, opts, peerOpts: { ...opts, expectStatus: 'any' } });
 console.log(`${r.ratio <= 0.1 ? 'PASS' : 'FAIL'} ${r.name}: kiln ${r.kilnMs} ms, packer ${r.peerMs} ms, ratio ${r.ratio} (target ≤ 0.1)`);
 
 const t1000 = writeTemplate(dir, 'thousand.pkr.hcl', nullBuilds(1000, { manifest: true }));
