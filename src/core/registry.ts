@@ -26,6 +26,7 @@ const BUILTIN: Record<ComponentKind, Record<string, Loader>> = {
     null: () => import('../../plugins/builder-null/index.js'),
     file: () => import('../../plugins/builder-file/index.js'),
     oci: () => import('../../plugins/builder-oci/index.js'),
+    docker: () => import('../../plugins/builder-docker/index.js'),
   },
   provisioner: {
     'shell-local': () => import('../../plugins/provisioner-shell-local/index.js'),
@@ -36,6 +37,8 @@ const BUILTIN: Record<ComponentKind, Record<string, Loader>> = {
     checksum: () => import('../../plugins/postprocessor-checksum/index.js'),
     compress: () => import('../../plugins/postprocessor-compress/index.js'),
     'oci-export': () => import('../../plugins/postprocessor-oci-export/index.js'),
+    'docker-tag': () => import('../../plugins/postprocessor-docker-tag/index.js'),
+    'docker-push': () => import('../../plugins/postprocessor-docker-push/index.js'),
     'oci-push': () => import('../../plugins/postprocessor-oci-push/index.js'),
     'shell-local': () => import('../../plugins/postprocessor-shell-local/index.js'),
   },

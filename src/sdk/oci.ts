@@ -7,3 +7,5 @@ export { readTar, type TarEntry, type TarEntryHeader } from '../formats/tar/read
 export { encodeHeader, padding, END_OF_ARCHIVE, type TarHeader, type TarType } from '../formats/tar/header.js';
 export { RootfsCommunicator, NamespaceError, type RootfsOptions } from '../communicator/container/rootfs.js';
 export { uploadTree, type LocalEntry } from '../communicator/container/tree.js';
+export { DockerClient, DockerError, dockerEndpoint, type Endpoint, type RegistryAuth } from '../communicator/container/docker-api.js';
+export { DockerExecCommunicator } from '../communicator/container/docker-exec.js';
