@@ -41,6 +41,9 @@ const BUILTIN: Record<ComponentKind, Record<string, Loader>> = {
     'docker-push': () => import('../../plugins/postprocessor-docker-push/index.js'),
     'oci-push': () => import('../../plugins/postprocessor-oci-push/index.js'),
     'shell-local': () => import('../../plugins/postprocessor-shell-local/index.js'),
+    vhd: () => import('../../plugins/postprocessor-vhd/index.js'),
+    vmdk: () => import('../../plugins/postprocessor-vmdk/index.js'),
+    qcow2: () => import('../../plugins/postprocessor-qcow2/index.js'),
   },
   data: {},
 };

@@ -357,7 +357,7 @@ export class BuildRun {
     const results: Artifact[] = [];
     const errors: string[] = [];
     let keepBuilderArtifact = chains.length === 0;
-    chains: for (const chain of chains) {
+    chains: for (const [c, chain] of chains.entries()) {
       let prior = builderArtifact;
       for (let i = 0; i < chain.length; i++) {
         if (this.signal.aborted) throw new CancelledError();
@@ -366,7 +366,11 @@ export class BuildRun {
         let out;
         try {
           const config = this.runtimeConfig(planned, plugin.schema, 'post-processor');
-          out = await this.timedStep(`post-processor ${planned.type}`, () => plugin.process(this.componentContext(config, 'post-processor', planned.type), prior));
+          // The builder's artifact is still needed by later chains, or kept by an earlier one.
+          const sharedLater = i === 0 && (c < chains.length - 1 || keepBuilderArtifact);
+          const inputDisposable = planned.keepInputArtifact !== true && !sharedLater;
+          const ctx = { ...this.componentContext(config, 'post-processor', planned.type), inputDisposable };
+          out = await this.timedStep(`post-processor ${planned.type}`, () => plugin.process(ctx, prior));
         } catch (err) {
           if (this.signal.aborted || err instanceof AbortBuild) throw err;
           errors.push(`Post-processor failed: ${(err as Error).message}`);

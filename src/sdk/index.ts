@@ -33,3 +33,36 @@ export { shellLocalSchema, runShellLocal, type ShellLocalConfig } from './shell-
 // Process identity (PID + start time), so a plugin's lock file of a dead process can be broken safely.
 export { processStartTime, isSameProcessAlive } from '../state/proc.js';
 export { checkTemplate, renderTemplate, templateVars } from './output-template.js';
+// Disk images: formats kiln writes itself (VHD, VMDK), qemu-img for the rest, and what the disk
+// post-processors share (input disk, raw bytes, partial outputs, reproducible identity).
+export {
+  ADAPTER_TYPES,
+  dataBlocks,
+  dataRegions,
+  detectImageFormat,
+  DiskFullError,
+  dynamicVhdSize,
+  fixedVhdInPlace,
+  fixedVhdSize,
+  imageIdentity,
+  isDiskFull,
+  openDiskImage,
+  QEMU_IMG_PACKAGE,
+  qemuImg,
+  qemuImgConvert,
+  qemuImgInfo,
+  QemuImgError,
+  readAll,
+  sparseChunks,
+  writeAtomically,
+  writeDynamicVhd,
+  writeError,
+  writeFixedVhd,
+  writeStreamOptimizedVmdk,
+  type DiskReader,
+  type ImageFormat,
+  type ImageIdentity,
+  type PartialRecorder,
+} from '../formats/disk/index.js';
+export { writeIso, IsoError, type IsoEntry, type IsoSource } from '../formats/iso9660.js';
+export { diskIdentity, diskImageOf, diskOutputPath, DISK_PARTIAL_KIND, partialRecorder, progressReporter, rawInputOf, reapDiskPartial, type RawInput } from './disk.js';

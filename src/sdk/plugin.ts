@@ -65,7 +65,15 @@ export interface BuildContext<C> extends ComponentContext<C> {
 }
 
 export type ProvisionContext<C> = ComponentContext<C>;
-export type PostProcessContext<C> = ComponentContext<C>;
+export interface PostProcessContext<C> extends ComponentContext<C> {
+  /**
+   * True when nothing reads the input artifact after this post-processor and the template does
+   * not keep it (no keep_input_artifact = true, no later chain starting from it): the
+   * post-processor may then reuse the input's files, e.g. turn a raw disk into a VHD in place,
+   * instead of copying them. A post-processor that does so returns keepInput: false.
+   */
+  readonly inputDisposable?: boolean;
+}
 export type DataSourceContext<C> = Omit<ComponentContext<C>, 'generatedData' | 'buildName' | 'builderType' | 'sourceName'>;
 
 export interface BuilderPlugin<C = unknown> {

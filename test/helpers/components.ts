@@ -5,6 +5,11 @@
  * CI sets KILN_REQUIRE_ALL=1, which never skips.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface Component {
   /** What it is, for messages: "Packer 1.6.6". */
@@ -43,3 +48,46 @@ export function skipWithout(c: Component): boolean {
   process.stderr.write(`skipping: ${how}\n`);
   return true;
 }
+
+export const QEMU_IMG: Component = {
+  name: 'qemu-img (Debian package qemu-utils)',
+  available: () => commandExists('qemu-img'),
+  setup: 'sudo bash test/setup/install-packages.sh',
+};
+
+export const QEMU: Component = {
+  name: 'QEMU (Debian package qemu-system-x86)',
+  available: () => commandExists('qemu-system-x86_64'),
+  setup: 'sudo bash test/setup/install-packages.sh',
+};
+
+/** xorriso reads ISO 9660 images independently of kiln's writer. */
+export const XORRISO: Component = {
+  name: 'xorriso (Debian package xorriso)',
+  available: () => commandExists('xorriso'),
+  setup: 'sudo bash test/setup/install-packages.sh',
+};
+
+/** A static busybox for tiny initramfs guests that boot in seconds under TCG. */
+export const BUSYBOX: Component = {
+  name: 'busybox (Debian package busybox-static)',
+  available: () => existsSync('/bin/busybox') || commandExists('busybox'),
+  setup: 'sudo bash test/setup/install-packages.sh',
+};
+
+/** Where test/setup/vm-image.sh keeps the bootable Debian test VM. */
+export function testVmDir(): string {
+  return process.env.KILN_TEST_VM_DIR ?? join(homedir(), '.cache', 'kiln-test-vm');
+}
+
+/** The Debian test VM, built by the current version of test/setup/vm-image.sh. */
+export const TEST_VM_IMAGE: Component = {
+  name: 'the Debian test VM image (~/.cache/kiln-test-vm)',
+  available: () => {
+    const dir = testVmDir();
+    const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'setup', 'vm-image.sh');
+    const stamp = createHash('sha256').update(readFileSync(script)).digest('hex').slice(0, 16);
+    return ['vm.raw', 'vmlinuz', 'initrd.img'].every((f) => existsSync(join(dir, f))) && existsSync(join(dir, 'stamp')) && readFileSync(join(dir, 'stamp'), 'utf8').trim() === stamp;
+  },
+  setup: 'sudo bash test/setup/vm-image.sh',
+};

@@ -22,6 +22,13 @@ have catatonit || [ -x /usr/libexec/podman/catatonit ] || need+=(catatonit)
 have iptables || [ -x /usr/sbin/iptables ] || need+=(iptables)
 have busybox || [ -x /bin/busybox ] || need+=(busybox-static)
 have curl || need+=(curl)
+# VM images (issue 6): QEMU and qemu-img, debootstrap and mkfs.ext4 for the test VM
+# (test/setup/vm-image.sh), xorriso to read kiln's ISO images independently.
+have qemu-system-x86_64 || need+=(qemu-system-x86)
+have qemu-img || need+=(qemu-utils)
+have debootstrap || [ -x /usr/sbin/debootstrap ] || need+=(debootstrap)
+have mkfs.ext4 || [ -x /usr/sbin/mkfs.ext4 ] || need+=(e2fsprogs)
+have xorriso || need+=(xorriso)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -155,6 +155,38 @@ describe('runner', () => {
     expect(r.outcomes[0]!.artifacts.map((a) => a.id)).toEqual(['B', 'compress(B)']);
   });
 
+  it('tells a post-processor when nothing reads its input afterwards (inputDisposable)', async () => {
+    const log: string[] = [];
+    const seen: string[] = [];
+    const probe = (name: string, keepInput: boolean): PostProcessorPlugin<unknown> => ({
+      type: name,
+      schema: anyConfig,
+      async process(ctx, input) {
+        seen.push(`${name} <- ${input.id}: ${String(ctx.inputDisposable)}`);
+        return { artifact: artifact(`${name}(${input.id})`, log), keepInput };
+      },
+    });
+    const { env } = testEnv(runsDir());
+    const chains = [
+      [ppStep(probe('first', false)), ppStep(probe('then', false))],
+      [ppStep(probe('kept', false), { keepInputArtifact: true })],
+      [ppStep(probe('last', false))],
+    ];
+    await startRun([job('rec.a', recordingBuilder(log), { postProcessors: chains })], env, 0).done;
+    expect(seen).toEqual([
+      // Later chains still start from B.
+      'first <- B: false',
+      'then <- first(B): true',
+      'kept <- B: false',
+      // The last chain would be the only reader, but an earlier chain kept B.
+      'last <- B: false',
+    ]);
+    seen.length = 0;
+    const { env: env2 } = testEnv(runsDir());
+    await startRun([job('rec.a', recordingBuilder(log), { postProcessors: [[ppStep(probe('a', false))], [ppStep(probe('b', false))]] })], env2, 0).done;
+    expect(seen).toEqual(['a <- B: false', 'b <- B: true']);
+  });
+
   it('a failed chain stops only itself; the build is reported failed', async () => {
     const log: string[] = [];
     const { env } = testEnv(runsDir());

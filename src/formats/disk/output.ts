@@ -1,0 +1,52 @@
+/**
+ * Writing an output image safely: under a temporary name next to the target (recorded in the
+ * resource ledger first, so `kiln cleanup` can remove it if kiln is killed), renamed into place
+ * only when complete. On any failure, a full disk included, the partial file is removed and the
+ * error says what happened.
+ */
+import { randomBytes } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** Records a partial output before it is created; the handle is released when it is gone or renamed. */
+export type PartialRecorder = (partPath: string) => Promise<{ release(): Promise<void> }>;
+
+/** How partial outputs are named; the reaper removes nothing else. */
+export const PARTIAL_NAME = /^\..+\.kiln-[0-9a-f]+\.part$/;
+
+export function partialPath(target: string): string {
+  return join(dirname(target), `.${basename(target)}.kiln-${randomBytes(4).toString('hex')}.part`);
+}
+
+export class DiskFullError extends Error {
+  override name = 'DiskFullError';
+}
+
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG';
+}
+
+/** The error to show for a failed write of `target`: a full disk is said plainly. */
+export function writeError(err: unknown, target: string): Error {
+  if (isDiskFull(err)) {
+    return new DiskFullError(`no space left for ${target} (${(err as Error).message}): the filesystem holding ${dirname(target)} is full; the partial output was removed. Free some space or choose another output directory.`);
+  }
+  return err as Error;
+}
+
+/** Runs `write` on a temporary path and renames it to `target` when it succeeds. */
+export async function writeAtomically<T>(target: string, write: (part: string) => Promise<T>, recordPartial?: PartialRecorder): Promise<T> {
+  const part = partialPath(target);
+  const record = await recordPartial?.(part);
+  try {
+    const result = await write(part);
+    await rename(part, target);
+    return result;
+  } catch (err) {
+    await rm(part, { force: true });
+    throw writeError(err, target);
+  } finally {
+    await record?.release();
+  }
+}
