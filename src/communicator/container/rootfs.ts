@@ -10,7 +10,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, rmdirSync }
 import { chmod, copyFile, cp, mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type { Communicator, ExecOptions, ExecResult, TransferOptions } from '../../sdk/communicator.js';
 import type { ResourceTracker } from '../../sdk/plugin.js';
 import { resolveInRoot } from '../../formats/oci/root-path.js';
@@ -22,6 +22,18 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 
 /** Mounts /proc and /dev inside the root, then runs the command there through its own /bin/sh. */
 const ENTER = 'mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && exec chroot "$1" /bin/sh -c "$2"';
+
+/** A pass-through that reports bytes as they go (a 'data' listener would start the flow too early). */
+function counting(total: number, report?: (done: number, total: number) => void): Transform {
+  let done = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      done += chunk.length;
+      report?.(done, total);
+      cb(null, chunk);
+    },
+  });
+}
 
 export class NamespaceError extends Error {
   override name = 'NamespaceError';
@@ -146,14 +158,9 @@ export class RootfsCommunicator implements Communicator {
     const mode = o.mode ?? (typeof src === 'string' ? (await stat(src)).mode & 0o7777 : 0o644);
     const size = typeof src === 'string' ? (await stat(src)).size : src.size;
     const input = typeof src === 'string' ? createReadStream(src, { highWaterMark: 1 << 20 }) : src.stream;
-    let done = 0;
-    input.on('data', (c: Buffer) => {
-      done += c.length;
-      o.onProgress?.(done, size);
-    });
     // Replace, never write through: the path may be a symlink or hard link in the image.
     await rm(path, { force: true });
-    await pipeline(input, createWriteStream(path, { mode }), o.signal ? { signal: o.signal } : {});
+    await pipeline(input, counting(size, o.onProgress), createWriteStream(path, { mode }), o.signal ? { signal: o.signal } : {});
     await chmod(path, mode);
   }
 
@@ -182,13 +189,7 @@ export class RootfsCommunicator implements Communicator {
     if (!st?.isFile()) throw new Error(`${src} does not exist in the image or is not a file`);
     const to = (await stat(dst).catch(() => undefined))?.isDirectory() ? join(dst, basename(src)) : dst;
     await mkdir(dirname(to), { recursive: true });
-    let done = 0;
-    const input = createReadStream(from, { highWaterMark: 1 << 20 });
-    input.on('data', (c: string | Buffer) => {
-      done += c.length;
-      o.onProgress?.(done, st.size);
-    });
-    await pipeline(input, createWriteStream(to), o.signal ? { signal: o.signal } : {});
+    await pipeline(createReadStream(from, { highWaterMark: 1 << 20 }), counting(st.size, o.onProgress), createWriteStream(to), o.signal ? { signal: o.signal } : {});
   }
 
   async downloadDir(src: string, dst: string, o: TransferOptions = {}): Promise<void> {
