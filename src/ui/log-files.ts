@@ -20,6 +20,7 @@ export function safeFileName(build: string): string {
 export function logFiles(dir: string): LogFiles {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const streams = new Map<string, WriteStream>();
+  const closing: Array<Promise<void>> = [];
   const pathOf = (build: string): string => join(dir, `${safeFileName(build)}.log`);
   const stream = (build: string): WriteStream => {
     let s = streams.get(build);
@@ -59,9 +60,14 @@ export function logFiles(dir: string): LogFiles {
       case 'artifact':
         write(e, e.build, '[artifact]', `${e.artifact.id}: ${e.artifact.description}`);
         break;
-      case 'build.finished':
+      case 'build.finished': {
         write(e, e.build, '[build]', e.ok ? `finished in ${e.durationMs} ms` : `errored after ${e.durationMs} ms: ${e.error ?? ''}`);
+        // A finished build writes no more: free its stream now, not at the end of a long run.
+        const s = streams.get(e.build);
+        streams.delete(e.build);
+        if (s) closing.push(new Promise<void>((r) => s.end(r)));
         break;
+      }
       default:
         break;
     }
@@ -69,6 +75,6 @@ export function logFiles(dir: string): LogFiles {
   return {
     listener,
     pathOf,
-    close: () => Promise.all([...streams.values()].map((s) => new Promise<void>((r) => s.end(r)))).then(() => undefined),
+    close: () => Promise.all([...closing, ...[...streams.values()].map((s) => new Promise<void>((r) => s.end(r)))]).then(() => undefined),
   };
 }

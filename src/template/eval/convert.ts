@@ -20,14 +20,23 @@ export class ConversionError extends Error {
   }
 }
 
-/** cty's canonical text for a number: integers without a decimal point, no exponent for common sizes. */
+/**
+ * cty's canonical text for a number: plain decimal notation, never an exponent, with the
+ * shortest digits that identify the double (so 0.1 is "0.1", 1e21 is "1" and 21 zeros).
+ */
 export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN';
-  if (Number.isInteger(n)) return Math.abs(n) < 1e21 ? n.toFixed(0) : BigInt(n).toString();
-  const s = String(n);
-  if (!s.includes('e')) return s;
-  // Expand exponent notation the way Go's big.Float 'f' formatting would.
-  return n.toFixed(20).replace(/0+$/, '').replace(/\.$/, '');
+  if (Object.is(n, -0)) return '0';
+  const shortest = String(Math.abs(n));
+  const sign = n < 0 ? '-' : '';
+  const m = /^(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(shortest);
+  if (!m) return sign + shortest;
+  const digits = m[1]! + (m[2] ?? '');
+  // Position of the decimal point within `digits` after applying the exponent.
+  const point = m[1]!.length + Number(m[3]);
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return sign + digits + '0'.repeat(point - digits.length);
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
 /** Parses a number the way cty does from a string: decimal, optional sign, fraction, exponent. */
