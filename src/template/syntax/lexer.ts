@@ -1,24 +1,28 @@
 /**
  * The HCL native-syntax lexer. HCL is context-sensitive: inside quotes and heredocs the text is
  * a template, inside `${ … }` and `%{ … }` it is an expression again. The lexer keeps a mode
- * stack for that and hands out a flat token list; comments and newlines are tokens too, because
- * the parser needs newlines and `fmt` needs both.
+ * stack for that and hands out one flat token list. Comments and newlines are tokens too: the
+ * parser needs newlines (they end arguments) and `fmt` needs both. Every character of the input
+ * belongs to exactly one token or to the whitespace between tokens, so `fmt` can rebuild a file.
  */
 import type { Diagnostic, Pos, SourceRange } from '../../core/errors/diagnostic.js';
 import { error } from '../../core/errors/diagnostic.js';
+import { charLength, describeChar, isDigit, isIdentStartAt, scanIdent, scanNumber } from './chars.js';
+import { decodeEscape } from './escapes.js';
+import { flushHeredocTokens } from './heredoc.js';
+import { LineTracker, type PositionSource } from './positions.js';
 
 export type TokenKind =
   | 'ident'
   | 'number'
   | 'oquote' // opening "
   | 'cquote' // closing "
-  | 'lit' // literal template text (escapes decoded in `value`)
-  | 'interp' // ${
-  | 'control' // %{
-  | 'tmplEnd' // } closing an interpolation or directive
-  | 'strip' // ~ inside ${~ / ~}
-  | 'oheredoc' // <<EOT or <<-EOT plus its newline
-  | 'cheredoc' // the closing marker line
+  | 'lit' // literal template text; `value` has escapes decoded
+  | 'interp' // ${ (or ${~ : strip)
+  | 'control' // %{ (or %{~ : strip)
+  | 'tmplEnd' // } closing an interpolation or directive (or ~} : strip)
+  | 'oheredoc' // <<EOT or <<-EOT, including the newline after it
+  | 'cheredoc' // the closing marker line (leading whitespace + marker + trailing blanks)
   | 'obrace'
   | 'cbrace'
   | 'obrack'
@@ -33,8 +37,8 @@ export type TokenKind =
   | 'equal'
   | 'fatArrow'
   | 'op' // + - * / % == != < <= > >= && || !
-  | 'newline'
-  | 'comment'
+  | 'newline' // `\n` or `\r\n`; empty text right after a line comment (which ate the newline)
+  | 'comment' // a line comment includes its newline, as in HCL
   | 'invalid'
   | 'eof';
 
@@ -42,345 +46,430 @@ export interface Token {
   kind: TokenKind;
   /** Source text of the token. */
   text: string;
-  /** Decoded value: literal text with escapes resolved; heredoc marker name. */
+  /** Decoded value: literal text with escapes resolved; the heredoc marker name. */
   value?: string;
   /** `<<-` heredocs strip indentation. */
   flush?: boolean;
+  /** `${~`, `%{~` and `~}`: trim whitespace from the neighbouring literal text. */
+  strip?: boolean;
   range: SourceRange;
 }
 
-type Mode = { kind: 'expr'; braces: number } | { kind: 'quoted' } | { kind: 'heredoc'; marker: string };
+type Mode =
+  | { kind: 'expr'; braces: number }
+  | { kind: 'quoted'; open: number }
+  | { kind: 'heredoc'; marker: string; flush: boolean; open: number }
+  /** A whole text that is a template (templatefile, JSON strings): ends only at end of input. */
+  | { kind: 'template' };
 
-const PUNCT: Record<string, TokenKind> = {
-  '{': 'obrace',
-  '}': 'cbrace',
-  '[': 'obrack',
-  ']': 'cbrack',
-  '(': 'oparen',
-  ')': 'cparen',
-  ',': 'comma',
-  ':': 'colon',
-  '?': 'question',
+const PUNCT: Partial<Record<number, TokenKind>> = {
+  0x7b: 'obrace',
+  0x7d: 'cbrace',
+  0x5b: 'obrack',
+  0x5d: 'cbrack',
+  0x28: 'oparen',
+  0x29: 'cparen',
+  0x2c: 'comma',
+  0x3a: 'colon',
+  0x3f: 'question',
 };
 
-function isIdentStart(c: string): boolean {
-  return /[\p{L}_]/u.test(c);
-}
-function isIdentPart(c: string): boolean {
-  return /[\p{L}\p{N}_\-\p{Mn}\p{Mc}]/u.test(c);
-}
+/** = ! < > & | + - * / % . ~ */
+const OPERATOR_CHARS = new Set([0x3d, 0x21, 0x3c, 0x3e, 0x26, 0x7c, 0x2b, 0x2d, 0x2a, 0x2f, 0x25, 0x2e, 0x7e]);
+
+const HEREDOC_OPEN = /<<(-?)([\p{ID_Start}_][\p{ID_Continue}_-]*)(\r?\n)?/uy;
 
 export class Lexer {
   private i = 0;
-  private line = 1;
-  private col = 1;
-  private tokens: Token[] = [];
-  private modes: Mode[] = [{ kind: 'expr', braces: 0 }];
+  private readonly tokens: Token[] = [];
+  private readonly modes: Mode[];
   readonly diags: Diagnostic[] = [];
+  private readonly positions: PositionSource;
 
   constructor(
     private readonly src: string,
     private readonly filename: string,
-    start?: Pos,
+    start?: Pos | PositionSource,
+    template = false,
   ) {
-    if (start) {
-      this.line = start.line;
-      this.col = start.column;
-      this.startByte = start.byte;
-    }
+    this.positions = start && 'at' in start ? start : new LineTracker(src, start);
+    this.modes = [template ? { kind: 'template' } : { kind: 'expr', braces: 0 }];
+    // A byte order mark is not content (editors on Windows add one).
+    if (src.charCodeAt(0) === 0xfeff) this.i = 1;
   }
 
-  /** Offset added to byte positions (when lexing a fragment of a larger file). */
-  private startByte = 0;
-
-  private pos(): Pos {
-    return { line: this.line, column: this.col, byte: this.startByte + this.i };
+  private pos(offset: number): Pos {
+    return this.positions.at(offset);
   }
 
-  private advance(n = 1): void {
-    for (let k = 0; k < n && this.i < this.src.length; k++) {
-      const code = this.src.charCodeAt(this.i);
-      if (code === 10) {
-        this.line++;
-        this.col = 1;
-        this.i++;
-      } else if (code >= 0xd800 && code <= 0xdbff && this.i + 1 < this.src.length) {
-        // A surrogate pair is one character, one column.
-        this.i += 2;
-        this.col++;
-      } else {
-        this.i++;
-        this.col++;
-      }
-    }
+  private range(from: number, to: number): SourceRange {
+    return { filename: this.filename, start: this.pos(from), end: this.pos(to) };
   }
 
-  private push(kind: TokenKind, start: Pos, extra: Partial<Token> = {}): Token {
-    const t: Token = { kind, text: this.src.slice(start.byte - this.startByte, this.i), range: { filename: this.filename, start, end: this.pos() }, ...extra };
+  private push(kind: TokenKind, from: number, to: number): Token {
+    const t: Token = { kind, text: this.src.slice(from, to), range: this.range(from, to) };
     this.tokens.push(t);
     return t;
   }
 
-  private fail(summary: string, detail: string, start: Pos, end: Pos = this.pos()): void {
-    this.diags.push(error(summary, detail, { filename: this.filename, start, end }));
+  private fail(summary: string, detail: string, subject: SourceRange): void {
+    this.diags.push(error(summary, detail, subject));
   }
 
   private get mode(): Mode {
     return this.modes[this.modes.length - 1]!;
   }
 
-  /** Lexes everything: the whole input is expression/body context (or a template, if `template`). */
-  tokenize(template?: 'template'): Token[] {
-    if (template) this.modes = [{ kind: 'heredoc', marker: '' }];
+  tokenize(): Token[] {
     while (this.i < this.src.length) {
       const m = this.mode;
       if (m.kind === 'expr') this.lexExpr(m);
-      else this.lexTemplate(m);
+      else if (m.kind === 'quoted') this.lexQuoted();
+      else this.lexTemplateText(m.kind === 'heredoc' ? m : undefined);
     }
-    const m = this.mode;
-    if (m.kind === 'quoted') this.fail('Unterminated template string', 'No closing quote mark was found for this string before the end of the file.', this.lastOpen('oquote'));
-    else if (m.kind === 'heredoc' && m.marker !== '') {
-      this.fail('Unterminated template string', `There is no closing marker "${m.marker}" for this heredoc before the end of the file.`, this.lastOpen('oheredoc'));
-    } else if (this.modes.length > 1) {
-      this.fail('Unterminated template interpolation', 'There is no closing brace for this interpolation sequence before the end of the file.', this.lastOpen('interp', 'control'));
-    }
-    this.push('eof', this.pos());
+    this.reportUnclosed();
+    this.push('eof', this.src.length, this.src.length);
     return this.tokens;
   }
 
-  /** Where the outermost string still open on this line began. */
-  private outermostOpenQuote(): Pos {
-    let depth = 0;
-    let found: Pos | undefined;
-    for (let k = this.tokens.length - 1; k >= 0; k--) {
-      const t = this.tokens[k]!;
-      if (t.kind === 'newline' || t.kind === 'oheredoc') break;
-      if (t.kind === 'cquote') depth++;
-      if (t.kind === 'oquote') {
-        if (depth === 0) found = t.range.start;
-        else depth--;
+  /** At end of input: the innermost construct still open is the one to report. */
+  private reportUnclosed(): void {
+    for (let k = this.modes.length - 1; k > 0; k--) {
+      const m = this.modes[k]!;
+      if (m.kind === 'quoted') {
+        this.fail('Unterminated template string', 'No closing quote mark was found for this string before the end of the file.', this.tokens[m.open]!.range);
+        return;
+      }
+      if (m.kind === 'heredoc') {
+        const detail = `No closing marker "${m.marker}" was found for this heredoc. The marker must be alone on its line (indentation allowed) and followed by a newline.`;
+        this.fail('Unterminated template string', detail, this.tokens[m.open]!.range);
+        return;
       }
     }
-    return found ?? this.lastOpen('oquote');
-  }
-
-  private lastOpen(...kinds: TokenKind[]): Pos {
-    for (let k = this.tokens.length - 1; k >= 0; k--) if (kinds.includes(this.tokens[k]!.kind)) return this.tokens[k]!.range.start;
-    return this.pos();
+    if (this.modes.length > 1) {
+      // An open ${ or %{ inside a template that is not itself quoted (templatefile input).
+      const open = [...this.tokens].reverse().find((t) => t.kind === 'interp' || t.kind === 'control');
+      if (open) this.fail('Unterminated template interpolation', 'There is no closing brace for this template sequence before the end of the input.', open.range);
+    }
   }
 
   private lexExpr(m: { kind: 'expr'; braces: number }): void {
     const s = this.src;
-    const c = s[this.i]!;
-    const start = this.pos();
-    if (c === ' ' || c === '\t' || c === '\r') {
-      this.advance();
-      return;
-    }
-    if (c === '\n') {
-      this.advance();
-      this.push('newline', start);
-      return;
-    }
-    if (c === '#' || (c === '/' && s[this.i + 1] === '/')) {
-      while (this.i < s.length && s[this.i] !== '\n') this.advance();
-      // A line comment ends the line: it takes the newline's place.
-      if (this.i < s.length) this.advance();
-      this.push('comment', start);
-      if (s[this.i - 1] === '\n') this.tokens.push({ kind: 'newline', text: '', range: { filename: this.filename, start: this.pos(), end: this.pos() } });
-      return;
-    }
-    if (c === '/' && s[this.i + 1] === '*') {
-      const end = s.indexOf('*/', this.i + 2);
-      if (end < 0) {
-        this.advance(s.length - this.i);
-        this.fail('Unterminated comment', 'There is no closing */ for this comment before the end of the file.', start);
-      } else this.advance(end + 2 - this.i);
-      this.push('comment', start);
-      return;
-    }
-    if (c === '"') {
-      this.advance();
-      this.push('oquote', start);
-      this.modes.push({ kind: 'quoted' });
-      return;
-    }
-    if (c === '<' && s[this.i + 1] === '<' && /[-A-Za-z_]/.test(s[this.i + 2] ?? '')) {
-      const mm = /^<<(-?)([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n/.exec(s.slice(this.i, this.i + 200));
-      if (mm) {
-        this.advance(mm[0].length);
-        this.push('oheredoc', start, { value: mm[2]!, flush: mm[1] === '-' });
-        this.modes.push({ kind: 'heredoc', marker: mm[2]! });
+    const start = this.i;
+    const c = s.charCodeAt(start);
+    switch (c) {
+      case 0x20: // space
+      case 0x09: // tab
+        this.i++;
         return;
-      }
+      case 0x0d: // \r: part of a \r\n newline, else plain whitespace
+        if (s.charCodeAt(start + 1) === 10) {
+          this.i += 2;
+          this.push('newline', start, this.i);
+        } else this.i++;
+        return;
+      case 0x0a:
+        this.i++;
+        this.push('newline', start, this.i);
+        return;
+      case 0x23: // #
+        this.lineComment();
+        return;
+      case 0x2f: // /
+        if (s.charCodeAt(start + 1) === 0x2f) return this.lineComment();
+        if (s.charCodeAt(start + 1) === 0x2a) return this.blockComment();
+        break;
+      case 0x22: // "
+        this.i++;
+        this.modes.push({ kind: 'quoted', open: this.tokens.length });
+        this.push('oquote', start, this.i);
+        return;
+      case 0x3c: // <
+        if (s.charCodeAt(start + 1) === 0x3c && this.heredocStart()) return;
+        break;
+      case 0x7e: // ~ : only as the strip marker of a closing `~}`
+        if (s.charCodeAt(start + 1) === 0x7d && m.braces === 0 && this.modes.length > 1) {
+          this.i += 2;
+          this.push('tmplEnd', start, this.i).strip = true;
+          this.modes.pop();
+          return;
+        }
+        break;
+      case 0x7b: // {
+        m.braces++;
+        break;
+      case 0x7d: // }
+        if (m.braces === 0 && this.modes.length > 1) {
+          this.i++;
+          this.push('tmplEnd', start, this.i);
+          this.modes.pop();
+          return;
+        }
+        if (m.braces > 0) m.braces--;
+        break;
     }
-    if (/[0-9]/.test(c)) {
-      const mm = /^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(s.slice(this.i, this.i + 400))!;
-      this.advance(mm[0].length);
-      this.push('number', start);
-      return;
-    }
-    if (isIdentStart(c)) {
-      let j = this.i + 1;
-      while (j < s.length && isIdentPart(s[j]!)) j++;
-      this.advance(j - this.i);
-      this.push('ident', start);
-      return;
-    }
-    const two = s.slice(this.i, this.i + 2);
-    if (two === '==' || two === '!=' || two === '<=' || two === '>=' || two === '&&' || two === '||') {
-      this.advance(2);
-      this.push('op', start);
-      return;
-    }
-    if (two === '=>') {
-      this.advance(2);
-      this.push('fatArrow', start);
-      return;
-    }
-    if (s.startsWith('...', this.i)) {
-      this.advance(3);
-      this.push('ellipsis', start);
-      return;
-    }
-    if (c === '~' && s[this.i + 1] === '}' && this.modes.length > 1 && m.braces === 0) {
-      this.advance();
-      this.push('strip', start);
-      return;
-    }
-    if (c === '}' && m.braces === 0 && this.modes.length > 1) {
-      this.advance();
-      this.push('tmplEnd', start);
-      this.modes.pop();
-      return;
-    }
-    if (c === '{') m.braces++;
-    if (c === '}') m.braces--;
     const p = PUNCT[c];
     if (p) {
-      this.advance();
-      this.push(p, start);
+      this.i++;
+      this.push(p, start, this.i);
       return;
     }
-    if ('+-*/%<>!'.includes(c)) {
-      this.advance();
-      this.push('op', start);
+    if (isDigit(c)) {
+      this.i = scanNumber(s, start);
+      this.push('number', start, this.i);
       return;
     }
-    if (c === '=') {
-      this.advance();
-      this.push('equal', start);
+    if (this.operator(c, start)) return;
+    if (isIdentStartAt(s, start)) {
+      this.i = scanIdent(s, start);
+      this.push('ident', start, this.i);
       return;
     }
-    if (c === '.') {
-      this.advance();
-      this.push('dot', start);
-      return;
-    }
-    this.advance();
-    this.push('invalid', start);
-    const shown = c === '\t' ? 'tab' : c.charCodeAt(0) < 32 ? `control character U+${c.charCodeAt(0).toString(16).padStart(4, '0')}` : `"${c}"`;
-    const hint = c === "'" ? ' Single quotes are not valid: use double quotes (") to enclose strings.' : '';
-    this.fail('Invalid character', `This character (${shown}) is not used within the language.${hint}`, start);
+    this.invalidRun(start);
   }
 
-  /** Literal text up to the next `${`, `%{`, closing quote or heredoc end marker. */
-  private lexTemplate(m: Mode): void {
+  private operator(c: number, start: number): boolean {
     const s = this.src;
-    const quoted = m.kind === 'quoted';
-    const marker = m.kind === 'heredoc' ? m.marker : '';
-    const start = this.pos();
+    const n = s.charCodeAt(start + 1);
+    let kind: TokenKind = 'op';
+    let len = 0;
+    switch (c) {
+      case 0x3d: // =
+        if (n === 0x3d) len = 2;
+        else if (n === 0x3e) {
+          kind = 'fatArrow';
+          len = 2;
+        } else {
+          kind = 'equal';
+          len = 1;
+        }
+        break;
+      case 0x21: // !
+      case 0x3c: // <
+      case 0x3e: // >
+        len = n === 0x3d ? 2 : 1;
+        break;
+      case 0x26: // &
+        len = n === 0x26 ? 2 : 0;
+        break;
+      case 0x7c: // |
+        len = n === 0x7c ? 2 : 0;
+        break;
+      case 0x2b: // +
+      case 0x2d: // -
+      case 0x2a: // *
+      case 0x2f: // /
+      case 0x25: // %
+        len = 1;
+        break;
+      case 0x2e: // .
+        if (n === 0x2e && s.charCodeAt(start + 2) === 0x2e) {
+          kind = 'ellipsis';
+          len = 3;
+        } else {
+          kind = 'dot';
+          len = 1;
+        }
+        break;
+    }
+    if (len === 0) return false;
+    this.i = start + len;
+    this.push(kind, start, this.i);
+    return true;
+  }
+
+  /** A run of characters the language has no use for: one token and one diagnostic. */
+  private invalidRun(start: number): void {
+    const s = this.src;
+    let j = start + charLength(s, start);
+    while (j < s.length && !this.usable(j)) j += charLength(s, j);
+    this.i = j;
+    const t = this.push('invalid', start, j);
+    const c = s.charCodeAt(start);
+    const what = describeChar(s, start);
+    const detail =
+      c === 0x27 ? 'Single quotes are not valid. Use double quotes (") to enclose strings.'
+      : c === 0x24 && s.charCodeAt(start + 1) === 0x7b ? 'A template interpolation ("${") is only valid inside a quoted string or heredoc: put quotes around it, or write the expression without "${ }".'
+      : `This character (${what}) is not used within the language.`;
+    this.fail('Invalid character', detail, t.range);
+  }
+
+  /** Whether a real token (or whitespace) could start at `j`: that ends a run of invalid characters. */
+  private usable(j: number): boolean {
+    const c = this.src.charCodeAt(j);
+    if (c === 0x20 || c === 9 || c === 10 || c === 13 || c === 0x22 || c === 0x23 || isDigit(c)) return true;
+    if (PUNCT[c] !== undefined || OPERATOR_CHARS.has(c)) return true;
+    return isIdentStartAt(this.src, j);
+  }
+
+  private lineComment(): void {
+    const s = this.src;
+    const start = this.i;
+    let j = s.indexOf('\n', start);
+    j = j < 0 ? s.length : j + 1;
+    this.i = j;
+    this.push('comment', start, j);
+    // The comment took its line's newline (as HCL's lexer does); the parser still needs one.
+    if (s.charCodeAt(j - 1) === 10) this.push('newline', j, j);
+  }
+
+  private blockComment(): void {
+    const s = this.src;
+    const start = this.i;
+    const end = s.indexOf('*/', start + 2);
+    this.i = end < 0 ? s.length : end + 2;
+    const t = this.push('comment', start, this.i);
+    if (end < 0) this.fail('Unterminated comment', 'There is no closing "*/" for this comment before the end of the file.', { ...t.range, end: this.pos(start + 2) });
+  }
+
+  /** `<<EOT` / `<<-EOT` immediately followed by a newline; false when this is no heredoc. */
+  private heredocStart(): boolean {
+    const start = this.i;
+    HEREDOC_OPEN.lastIndex = start;
+    const m = HEREDOC_OPEN.exec(this.src);
+    if (!m) return false;
+    if (m[3] === undefined) {
+      this.i = start + m[0].length;
+      const t = this.push('invalid', start, this.i);
+      this.fail('Invalid heredoc introduction', `The heredoc marker "${m[0]}" must be followed immediately by a newline: the heredoc's text starts on the next line.`, t.range);
+      return true;
+    }
+    this.i = start + m[0].length;
+    this.modes.push({ kind: 'heredoc', marker: m[2]!, flush: m[1] === '-', open: this.tokens.length });
+    const t = this.push('oheredoc', start, this.i);
+    t.value = m[2]!;
+    if (m[1] === '-') t.flush = true;
+    return true;
+  }
+
+  /** `${`, `${~`, `%{`, `%{~` at `i`: pushes the token and expression mode. */
+  private sequenceStart(start: number): void {
+    const s = this.src;
+    const strip = s.charCodeAt(start + 2) === 0x7e;
+    this.i = start + (strip ? 3 : 2);
+    const t = this.push(s.charCodeAt(start) === 0x24 ? 'interp' : 'control', start, this.i);
+    if (strip) t.strip = true;
+    this.modes.push({ kind: 'expr', braces: 0 });
+  }
+
+  private literal(start: number, value: string): void {
+    if (this.i > start) this.push('lit', start, this.i).value = value;
+  }
+
+  /** Text of a quoted string up to its closing quote, a template sequence or the end of the line. */
+  private lexQuoted(): void {
+    const s = this.src;
+    const start = this.i;
     let value = '';
-    const flush = (): void => {
-      if (this.pos().byte > start.byte) this.push('lit', start, { value });
-    };
-    // At the start of a heredoc line, check for the closing marker.
-    const atMarker = (): number => {
-      if (marker === '' || !(this.i === 0 || s[this.i - 1] === '\n')) return -1;
-      const mm = /^[ \t]*([A-Za-z_][A-Za-z0-9_-]*)[ \t]*(\r?\n|$)/.exec(s.slice(this.i, this.i + marker.length + 100));
-      return mm && mm[1] === marker ? mm[0].length - mm[2]!.length : -1;
-    };
+    let run = start;
     while (this.i < s.length) {
-      const c = s[this.i]!;
-      if (!quoted) {
-        const n = atMarker();
-        if (n >= 0) {
-          flush();
-          const ms = this.pos();
-          this.advance(n);
-          this.push('cheredoc', ms);
-          this.modes.pop();
-          return;
-        }
-      }
-      if ((c === '$' || c === '%') && s[this.i + 1] === '{') {
-        flush();
-        const ts = this.pos();
-        this.advance(2);
-        this.push(c === '$' ? 'interp' : 'control', ts);
-        if (s[this.i] === '~') {
-          const ss = this.pos();
-          this.advance();
-          this.push('strip', ss);
-        }
-        this.modes.push({ kind: 'expr', braces: 0 });
-        return;
-      }
-      if ((c === '$' || c === '%') && s[this.i + 1] === c && s[this.i + 2] === '{') {
-        value += `${c}{`;
-        this.advance(3);
+      const c = s.charCodeAt(this.i);
+      if (c === 0x22 || c === 10 || (c === 13 && s.charCodeAt(this.i + 1) === 10)) break;
+      if ((c === 0x24 || c === 0x25) && s.charCodeAt(this.i + 1) === 0x7b) break;
+      if ((c === 0x24 || c === 0x25) && s.charCodeAt(this.i + 1) === c && s.charCodeAt(this.i + 2) === 0x7b) {
+        // `$${` and `%%{` are a literal `${` and `%{`.
+        value += s.slice(run, this.i + 1) + '{';
+        this.i += 3;
+        run = this.i;
         continue;
       }
-      if (quoted) {
-        if (c === '"') {
-          flush();
-          const qs = this.pos();
-          this.advance();
-          this.push('cquote', qs);
-          this.modes.pop();
-          return;
-        }
-        if (c === '\n') {
-          flush();
-          this.fail('Unterminated template string', 'No closing quote mark was found for this string before the end of the line. Use a heredoc (<<EOT) for multi-line strings.', this.outermostOpenQuote());
-          // Everything opened since the outermost string on this line is abandoned with it.
-          while (this.modes.length > 1 && this.mode.kind !== 'heredoc') this.modes.pop();
-          return;
-        }
-        if (c === '\\') {
-          value += this.escape();
-          continue;
-        }
+      if (c === 0x5c) {
+        value += s.slice(run, this.i);
+        const e = decodeEscape(s, this.i);
+        if (e.error) this.fail('Invalid escape sequence', e.error, this.range(this.i, this.i + e.length));
+        value += e.value;
+        this.i += e.length;
+        run = this.i;
+        continue;
       }
-      value += c;
-      this.advance();
+      this.i++;
     }
-    flush();
+    value += s.slice(run, this.i);
+    this.literal(start, value);
+    if (this.i >= s.length) return;
+    const c = s.charCodeAt(this.i);
+    if (c === 0x22) {
+      this.modes.pop();
+      this.push('cquote', this.i, ++this.i);
+    } else if (c === 10 || c === 13) this.unterminatedQuote();
+    else this.sequenceStart(this.i);
   }
 
-  private escape(): string {
+  /**
+   * A newline inside a quoted string: the string (and everything opened inside it on this line)
+   * is abandoned, so the next line is lexed as fresh code.
+   */
+  private unterminatedQuote(): void {
+    const line = this.pos(this.i).line;
+    let outer = this.modes.length - 1;
+    for (let k = outer - 1; k > 0; k--) {
+      const m = this.modes[k]!;
+      if (m.kind === 'heredoc' || m.kind === 'template') break;
+      if (m.kind === 'quoted' && this.tokens[m.open]!.range.start.line === line) outer = k;
+    }
+    const open = this.tokens[(this.modes[outer] as { open: number }).open]!;
+    this.modes.length = outer;
+    this.fail(
+      'Unterminated template string',
+      'No closing quote mark was found for this string before the end of the line. Quoted strings cannot span lines: use the \\n escape for a newline character, or a heredoc (<<EOT) for multi-line text.',
+      { filename: this.filename, start: open.range.start, end: this.pos(this.i) },
+    );
+  }
+
+  /** Heredoc or whole-template text: one literal per line, so heredoc markers are easy to find. */
+  private lexTemplateText(heredoc: Extract<Mode, { kind: 'heredoc' }> | undefined): void {
     const s = this.src;
-    const start = this.pos();
-    const n = s[this.i + 1];
-    const simple: Record<string, string> = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\' };
-    if (n !== undefined && n in simple) {
-      this.advance(2);
-      return simple[n]!;
-    }
-    if (n === 'u' || n === 'U') {
-      const len = n === 'u' ? 4 : 8;
-      const hex = s.slice(this.i + 2, this.i + 2 + len);
-      if (new RegExp(`^[0-9A-Fa-f]{${len}}$`).test(hex)) {
-        const cp = parseInt(hex, 16);
-        this.advance(2 + len);
-        if (cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)) return String.fromCodePoint(cp);
-        this.fail('Invalid escape sequence', `The code point U+${hex} is not a valid Unicode character.`, start);
-        return '';
+    const start = this.i;
+    if (heredoc && this.atLineStart(start) && this.closingMarker(heredoc)) return;
+    let value = '';
+    let run = start;
+    let sequence = false;
+    while (this.i < s.length) {
+      const c = s.charCodeAt(this.i);
+      if (c === 10) {
+        this.i++;
+        break;
       }
+      if ((c === 0x24 || c === 0x25) && s.charCodeAt(this.i + 1) === 0x7b) {
+        sequence = true;
+        break;
+      }
+      if ((c === 0x24 || c === 0x25) && s.charCodeAt(this.i + 1) === c && s.charCodeAt(this.i + 2) === 0x7b) {
+        value += s.slice(run, this.i + 1) + '{';
+        this.i += 3;
+        run = this.i;
+        continue;
+      }
+      this.i++;
     }
-    this.advance(n === undefined ? 1 : 2);
-    this.fail('Invalid escape sequence', `The symbol "${n ?? ''}" is not a valid escape sequence selector. Valid escapes are \\n, \\r, \\t, \\", \\\\, \\uNNNN and \\UNNNNNNNN.`, start);
-    return '';
+    value += s.slice(run, this.i);
+    this.literal(start, value);
+    if (sequence) this.sequenceStart(this.i);
+  }
+
+  private atLineStart(i: number): boolean {
+    const prev = this.tokens[this.tokens.length - 1];
+    return prev !== undefined && (prev.kind === 'oheredoc' || (prev.kind === 'lit' && prev.text.endsWith('\n'))) && i > 0 && this.src.charCodeAt(i - 1) === 10;
+  }
+
+  /** The closing marker line: optional indentation, the marker, optional blanks, a newline. */
+  private closingMarker(m: Extract<Mode, { kind: 'heredoc' }>): boolean {
+    const s = this.src;
+    let j = this.i;
+    while (s.charCodeAt(j) === 0x20 || s.charCodeAt(j) === 9) j++;
+    if (!s.startsWith(m.marker, j)) return false;
+    let k = j + m.marker.length;
+    while (s.charCodeAt(k) === 0x20 || s.charCodeAt(k) === 9) k++;
+    if (s.charCodeAt(k) === 13) k++;
+    // HCL requires the newline: a marker at the very end of the file does not close the heredoc.
+    if (s.charCodeAt(k) !== 10) return false;
+    const end = s.charCodeAt(k - 1) === 13 ? k - 1 : k;
+    const t = this.push('cheredoc', this.i, end);
+    t.value = m.marker;
+    this.i = end;
+    this.modes.pop();
+    if (m.flush) flushHeredocTokens(this.tokens, m.open);
+    return true;
   }
 }
 
@@ -390,8 +479,9 @@ export function lex(src: string, filename: string, start?: Pos): { tokens: Token
   return { tokens, diags: l.diags };
 }
 
-export function lexTemplate(src: string, filename: string, start?: Pos): { tokens: Token[]; diags: Diagnostic[] } {
-  const l = new Lexer(src, filename, start);
-  const tokens = l.tokenize('template');
+/** Lexes a whole text as a template (templatefile, JSON strings): `${}` and `%{}` but no quotes. */
+export function lexTemplate(src: string, filename: string, start?: Pos | PositionSource): { tokens: Token[]; diags: Diagnostic[] } {
+  const l = new Lexer(src, filename, start, true);
+  const tokens = l.tokenize();
   return { tokens, diags: l.diags };
 }

@@ -147,8 +147,8 @@ describe('syntax errors', () => {
     ['stray closing brace', '}\n', 'Argument or block definition required @1:1'],
     ['missing list separator', 'a = [1 2]\n', 'Missing item separator @1:8'],
     ['unclosed paren', 'a = (1 + 2\n', 'Unbalanced parentheses @2:1'],
-    ['unknown directive', 'a = "%{ when x }"\n', 'Invalid template directive @1:9'],
-    ['dangling endif', 'a = "%{ endif }"\n', 'Invalid template directive @1:9'],
+    ['unknown directive', 'a = "%{ when x }"\n', 'Invalid template control keyword @1:9'],
+    ['dangling endif', 'a = "%{ endif }"\n', 'Unexpected endif directive @1:6'],
     ['unterminated heredoc', 'a = <<EOT\nhello\n', 'Unterminated template string @1:5'],
     ['bad for', 'a = [for x xs : x]\n', "Invalid 'for' expression @1:12"],
   ];
@@ -165,7 +165,7 @@ describe('syntax errors', () => {
 
   it('terminates on deeply nested input with a clear error', () => {
     const r = parseHCL(`a = ${'['.repeat(5000)}`, 'deep.hcl');
-    expect(r.diagnostics.some((d) => d.summary === 'Nesting too deep')).toBe(true);
+    expect(r.diagnostics.some((d) => d.summary === 'Too deeply nested')).toBe(true);
   });
 });
 
@@ -198,6 +198,6 @@ describe('JSON syntax', () => {
 
   it('points JSON errors at their position', () => {
     const r = parseJSON('{\n  "a": 1,\n}', 't.pkr.json', {});
-    expect(r.diagnostics[0]).toMatchObject({ summary: 'Trailing comma', subject: { start: { line: 3 } } });
+    expect(r.diagnostics[0]).toMatchObject({ summary: 'Trailing comma in object', subject: { start: { line: 2, column: 9 } } });
   });
 });
