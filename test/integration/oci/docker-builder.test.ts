@@ -1,0 +1,119 @@
+/**
+ * The `docker` builder against podman's Docker-compatible service (the engine a CI machine
+ * here has): provisioners run in the container over the docker-exec communicator, the container
+ * is committed with changes, tagged and pushed to the distribution registry (checked by skopeo),
+ * or exported; the container is gone afterwards in every outcome, failures included.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kiln, workspace } from '../../helpers/cli.js';
+import { skipWithout } from '../../helpers/components.js';
+import { BUSYBOX, PODMAN, REGISTRY, SKOPEO, removeRegistry, startPodman, startRegistry, type RunningPodman, type RunningRegistry } from '../../helpers/oci-components.js';
+import { busyboxRootfs, sh } from './fixtures.js';
+
+const missing = [PODMAN, REGISTRY, SKOPEO, BUSYBOX].some((c) => skipWithout(c));
+const PORT = 5103;
+
+const template = (extra: string) => `
+source "docker" "box" {
+  image   = "localhost/kiln-base:test"
+  pull    = false
+  ${extra}
+}
+build {
+  sources = ["source.docker.box"]
+  provisioner "file" {
+    source      = "site/"
+    destination = "/srv/www"
+  }
+  provisioner "shell" {
+    inline = ["echo provisioned in $(cat /etc/os-release) > /etc/motd", "ls /srv/www"]
+  }
+  post-processors {
+    post-processor "docker-tag" {
+      only       = ["docker.box"]
+      repository = "127.0.0.1:${PORT}/kiln/box"
+      tags       = ["1.0", "latest"]
+    }
+    post-processor "docker-push" {}
+  }
+}
+`;
+
+describe.skipIf(missing)('docker builder (podman system service)', () => {
+  let podman: RunningPodman;
+  let reg: RunningRegistry;
+  let ws: ReturnType<typeof workspace>;
+  const env = () => ({ KILN_STATE_DIR: join(ws.dir, '.state'), DOCKER_HOST: `unix://${podman.socket}` });
+  const containers = () => podman.podman(['ps', '-a', '--format', '{{.Names}}']).trim();
+
+  beforeAll(() => {
+    reg = startRegistry(PORT);
+    podman = startPodman([reg.host]);
+    ws = workspace({ 'site/index.html': '<h1>kiln</h1>\n' });
+    const root = busyboxRootfs(ws.dir);
+    podman.podman(['import', '-', 'localhost/kiln-base:test'], execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 1 << 26 }));
+  });
+  afterAll(() => {
+    podman?.stop();
+    if (reg) removeRegistry(reg);
+    ws?.cleanup();
+  });
+
+  it('provisions, commits with changes, tags and pushes; the registry and skopeo agree', () => {
+    const dir = join(ws.dir, 'commit');
+    execFileSync('mkdir', ['-p', dir]);
+    execFileSync('cp', ['-r', join(ws.dir, 'site'), dir]);
+    execFileSync('sh', ['-c', `cat > ${dir}/t.pkr.hcl`], { input: template('commit = true\n  changes = ["ENTRYPOINT [\\"/bin/cat\\"]", "CMD [\\"/etc/motd\\"]", "ENV KILN=1"]') });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: env() });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('index.html');
+    const cfg = JSON.parse(sh(`skopeo inspect --config --tls-verify=false docker://${reg.host}/kiln/box:1.0`));
+    expect(cfg.config.Entrypoint).toEqual(['/bin/cat']);
+    expect(cfg.config.Cmd).toEqual(['/etc/motd']);
+    expect(cfg.config.Env).toContain('KILN=1');
+    expect(JSON.parse(sh(`skopeo inspect --tls-verify=false docker://${reg.host}/kiln/box:latest`)).Digest).toBe(JSON.parse(sh(`skopeo inspect --tls-verify=false docker://${reg.host}/kiln/box:1.0`)).Digest);
+    expect(podman.podman(['run', '--rm', `${reg.host}/kiln/box:1.0`])).toBe('provisioned in NAME=kiln-test\n');
+    expect(containers()).toBe('');
+  });
+
+  it('exports the container filesystem to a tarball', () => {
+    const dir = join(ws.dir, 'export');
+    execFileSync('mkdir', ['-p', dir]);
+    execFileSync('cp', ['-r', join(ws.dir, 'site'), dir]);
+    execFileSync('sh', ['-c', `cat > ${dir}/t.pkr.hcl`], { input: template('export_path = "out/box.tar"').replace(/post-processors \{[\s\S]*?\n  \}\n/, '') });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: env() });
+    expect(r.code).toBe(0);
+    const names = sh(`tar -tf ${join(dir, 'out', 'box.tar')}`).split('\n');
+    expect(names).toContain('etc/motd');
+    expect(names).toContain('srv/www/index.html');
+    expect(containers()).toBe('');
+  });
+
+  it('removes the container when a provisioner fails', () => {
+    const dir = join(ws.dir, 'fail');
+    execFileSync('mkdir', ['-p', dir]);
+    execFileSync('sh', ['-c', `cat > ${dir}/t.pkr.hcl`], {
+      input: `source "docker" "box" {\n  image = "localhost/kiln-base:test"\n  pull = false\n  discard = true\n}\nbuild {\n  sources = ["source.docker.box"]\n  provisioner "shell" {\n    inline = ["exit 7"]\n  }\n}\n`,
+    });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: env() });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain('non-zero exit status: 7');
+    expect(containers()).toBe('');
+  });
+
+  it('says clearly when the image is missing or the engine socket is not there', () => {
+    const dir = join(ws.dir, 'bad');
+    execFileSync('mkdir', ['-p', dir]);
+    execFileSync('sh', ['-c', `cat > ${dir}/t.pkr.hcl`], { input: `source "docker" "box" {\n  image = "127.0.0.1:${PORT}/kiln/nope:1"\n  discard = true\n}\nbuild { sources = ["source.docker.box"] }\n` });
+    const missingImage = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: env() });
+    expect(missingImage.code).toBe(1);
+    expect(missingImage.stdout + missingImage.stderr).toMatch(/pulling 127\.0\.0\.1:5103\/kiln\/nope:1: .*(manifest unknown|not found)/i);
+    const noSocket = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: { ...env(), DOCKER_HOST: `unix://${join(ws.dir, 'no.sock')}` } });
+    expect(noSocket.code).toBe(1);
+    expect(noSocket.stdout + noSocket.stderr).toContain('the socket does not exist');
+    expect(containers()).toBe('');
+  });
+});
