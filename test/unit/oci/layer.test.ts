@@ -1,0 +1,111 @@
+/**
+ * Layer details that the integration tests' tools do not show: entry order, whiteouts and
+ * opaque directories, hard links, clamped times, the fixed gzip header, and that the parallel
+ * gzip stream is one valid gzip member for every size around its block boundaries.
+ */
+import { gunzipSync } from 'node:zlib';
+import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyChange, diffTree, parallelGzip, parseReference, snapshot, tarBytes, type RuntimeConfig } from '../../../src/formats/oci/index.js';
+import { readTar } from '../../../src/formats/tar/reader.js';
+
+const dirs: string[] = [];
+function scratch(): string {
+  const d = mkdtempSync(join(tmpdir(), 'kiln-unit-oci-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function collect(src: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of src) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+async function entries(tar: Buffer) {
+  const out: Array<{ name: string; type: string; linkname: string; mtime: number }> = [];
+  for await (const e of readTar((async function* () {
+    yield tar;
+  })())) out.push({ name: e.name, type: e.type, linkname: e.linkname, mtime: e.mtime });
+  return out;
+}
+
+describe('layer entries', () => {
+  it('sorts names bytewise, clamps times, and writes a second hard link as a link', async () => {
+    const root = scratch();
+    mkdirSync(join(root, 'b'));
+    writeFileSync(join(root, 'b', 'Z'), 'z');
+    writeFileSync(join(root, 'b', 'a'), 'a');
+    linkSync(join(root, 'b', 'a'), join(root, 'c'));
+    writeFileSync(join(root, 'a-b'), '');
+    const tar = await collect(tarBytes(diffTree(root, undefined, { clampMtime: 1000 })));
+    const list = await entries(tar);
+    expect(list.map((e) => e.name)).toEqual(['a-b', 'b/', 'b/Z', 'b/a', 'c']);
+    expect(list.find((e) => e.name === 'c')).toMatchObject({ type: 'hardlink', linkname: 'b/a' });
+    expect(new Set(list.map((e) => e.mtime))).toEqual(new Set([1000]));
+    // Same tree, same bytes.
+    expect((await collect(tarBytes(diffTree(root, undefined, { clampMtime: 1000 })))).equals(tar)).toBe(true);
+  });
+
+  it('writes whiteouts for deletions and an opaque marker for a directory made again', async () => {
+    const root = scratch();
+    mkdirSync(join(root, 'keep'));
+    writeFileSync(join(root, 'keep', 'same'), 'x');
+    writeFileSync(join(root, 'gone'), 'x');
+    mkdirSync(join(root, 'remade'));
+    writeFileSync(join(root, 'remade', 'old'), 'x');
+    const before = snapshot(root);
+    rmSync(join(root, 'gone'));
+    rmSync(join(root, 'remade'), { recursive: true });
+    mkdirSync(join(root, 'remade'));
+    writeFileSync(join(root, 'remade', 'new'), 'y');
+    const list = await entries(await collect(tarBytes(diffTree(root, before, { clampMtime: 0 }))));
+    expect(list.map((e) => e.name)).toEqual(['.wh.gone', 'remade/', 'remade/.wh..wh..opq', 'remade/new']);
+  });
+});
+
+describe('parallel gzip', () => {
+  it('is one valid gzip stream with a fixed header, for sizes around the 1 MiB blocks', async () => {
+    for (const size of [0, 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 12345]) {
+      const data = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) data[i] = (i * 7919) % 251;
+      const gz = await collect(parallelGzip([data]));
+      expect(gz.subarray(0, 10)).toEqual(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]));
+      expect(gunzipSync(gz).equals(data)).toBe(true);
+    }
+  });
+});
+
+describe('changes and references', () => {
+  it('reads Dockerfile instructions as docker commit does', () => {
+    const c: RuntimeConfig = { Cmd: ['old'] };
+    applyChange(c, 'ENTRYPOINT ["/app"]');
+    expect(c.Cmd).toBeNull();
+    applyChange(c, 'CMD serve --port 80');
+    applyChange(c, 'ENV A=1 B="two words"');
+    applyChange(c, 'ENV C three words');
+    applyChange(c, 'EXPOSE 80 53/udp 8000-8001');
+    applyChange(c, 'WORKDIR /srv');
+    applyChange(c, 'WORKDIR www');
+    expect(c).toMatchObject({
+      Entrypoint: ['/app'],
+      Cmd: ['/bin/sh', '-c', 'serve --port 80'],
+      Env: ['A=1', 'B=two words', 'C=three words'],
+      ExposedPorts: { '80/tcp': {}, '53/udp': {}, '8000/tcp': {}, '8001/tcp': {} },
+      WorkingDir: '/srv/www',
+    });
+    expect(() => applyChange(c, 'RUN make')).toThrow(/"RUN" is not a change kiln can apply/);
+  });
+
+  it('parses image references as Docker does', () => {
+    expect(parseReference('alpine')).toEqual({ registry: 'docker.io', repository: 'library/alpine' });
+    expect(parseReference('127.0.0.1:5000/team/app:1.0')).toEqual({ registry: '127.0.0.1:5000', repository: 'team/app', tag: '1.0' });
+    expect(parseReference('localhost/app@sha256:' + 'a'.repeat(64))).toMatchObject({ registry: 'localhost', repository: 'app', digest: 'sha256:' + 'a'.repeat(64) });
+    expect(() => parseReference('Bad/Name')).toThrow(/lower-case/);
+  });
+});
