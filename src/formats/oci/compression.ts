@@ -22,7 +22,7 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
 const deflateRaw = promisify(zlib.deflateRaw) as (buf: Buffer, opts: zlib.ZlibOptions) => Promise<Buffer>;
 
 /** gzip of `src`, compressed in parallel, deterministic. Level 1–9 (default 6, as gzip). */
-export async function* parallelGzip(src: AsyncIterable<Buffer>, level = 6): AsyncGenerator<Buffer> {
+export async function* parallelGzip(src: AsyncIterable<Buffer> | Iterable<Buffer>, level = 6): AsyncGenerator<Buffer> {
   yield GZIP_HEADER;
   let crc = 0;
   let total = 0;
