@@ -1,21 +1,22 @@
 /**
  * The `null` builder: builds nothing, runs the provisioners. With `communicator = "none"` they
- * run without a machine (shell-local); the ssh communicator provisions an existing host.
+ * run without a machine (shell-local); with `ssh` (Packer's default) they provision an existing
+ * host at ssh_host.
  */
-import { builder, NoneCommunicator, z, type PluginSet } from '../../src/sdk/index.js';
+import { builder, checkSsh, connectSsh, NoneCommunicator, sshFields, z, type PluginSet } from '../../src/sdk/index.js';
 
 const schema = z
-  .object({
-    communicator: z.literal('none', { message: 'only communicator = "none" is available for the null builder in this version of kiln' }),
-  })
-  .strict();
+  .object(sshFields)
+  .strict()
+  .superRefine((c, ctx) => checkSsh(c, ctx, { canInstallTemporaryKey: false, hostFromBuilder: false }));
 
 const nullBuilder = builder({
   type: 'null',
   schema,
   async run(ctx) {
     ctx.generatedData.set('ID', 'Null');
-    await ctx.step('provision', () => ctx.provision(new NoneCommunicator()));
+    const comm = (ctx.config.communicator ?? 'ssh') === 'ssh' ? await ctx.step('connect', () => connectSsh(ctx, ctx.config)) : new NoneCommunicator();
+    await ctx.step('provision', () => ctx.provision(comm));
     return {
       builderId: 'fnoeding.null',
       id: 'Null',

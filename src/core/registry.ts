@@ -31,6 +31,8 @@ const BUILTIN: Record<ComponentKind, Record<string, Loader>> = {
   provisioner: {
     'shell-local': () => import('../../plugins/provisioner-shell-local/index.js'),
     breakpoint: () => import('../../plugins/provisioner-breakpoint/index.js'),
+    shell: () => import('../../plugins/provisioner-shell/index.js'),
+    file: () => import('../../plugins/provisioner-file/index.js'),
   },
   'post-processor': {
     manifest: () => import('../../plugins/postprocessor-manifest/index.js'),

@@ -33,6 +33,9 @@ export { shellLocalSchema, runShellLocal, type ShellLocalConfig } from './shell-
 // Process identity (PID + start time), so a plugin's lock file of a dead process can be broken safely.
 export { processStartTime, isSameProcessAlive } from '../state/proc.js';
 export { checkTemplate, renderTemplate, templateVars } from './output-template.js';
+// SSH: the shared ssh_* option schema and the connect helper every SSH-capable builder uses.
+export { sshFields, checkSsh, resolveSsh, expandHome, type SshConfigFields, type SshSettings, type SshEndpoint, type SshCheckOptions } from './ssh-config.js';
+export { connectSsh, sshSettings, temporaryKeyPair, clearTemporaryKey, type SshTarget, type TemporaryKeyPair } from './ssh.js';
 // Disk images: formats kiln writes itself (VHD, VMDK), qemu-img for the rest, and what the disk
 // post-processors share (input disk, raw bytes, partial outputs, reproducible identity).
 export {
@@ -66,3 +69,5 @@ export {
 } from '../formats/disk/index.js';
 export { writeIso, IsoError, type IsoEntry, type IsoSource } from '../formats/iso9660.js';
 export { diskIdentity, diskImageOf, diskOutputPath, DISK_PARTIAL_KIND, partialRecorder, progressReporter, rawInputOf, reapDiskPartial, type RawInput } from './disk.js';
+// Go durations ("1m30s") for options parsed at run time (boot_command's <wait1m>).
+export { parseDuration } from '../template/duration.js';

@@ -1,0 +1,21 @@
+/** The scripts the shell provisioner uploads: inline lines made into a script, files read as Packer reads them. */
+import { readFile } from 'node:fs/promises';
+
+/** An inline script: the shebang first unless the lines start with their own (and no inline_shebang was set). */
+export function inlineScript(lines: readonly string[], shebang: string | undefined): Buffer {
+  const body = lines.map((l) => `${l}\n`).join('');
+  const head = shebang !== undefined || !body.startsWith('#!') ? `#!${shebang ?? '/bin/sh -e'}\n` : '';
+  return Buffer.from(head + body);
+}
+
+/**
+ * A script file's bytes as uploaded: unless `binary`, CRLF line ends become LF and the last
+ * line gets its newline (Packer's UnixReader), so a script saved on Windows still runs.
+ * Scripts are small, so they are read whole.
+ */
+export async function scriptBytes(path: string, binary: boolean): Promise<Buffer> {
+  const data = await readFile(path);
+  if (binary) return data;
+  const text = data.toString('latin1').replace(/\r\n/g, '\n');
+  return Buffer.from(text.length > 0 && !text.endsWith('\n') ? `${text}\n` : text, 'latin1');
+}

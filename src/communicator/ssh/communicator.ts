@@ -1,0 +1,212 @@
+/**
+ * The SSH communicator: commands and file transfers over one connection (SFTP by default, scp
+ * on request). A connection that dropped (a reboot, expect_disconnect) is opened again on the
+ * next use, with the host key checked against the one this build recorded.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir as mkdirLocal, stat as statLocal } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Communicator, ExecOptions, ExecResult, TransferOptions } from '../../sdk/communicator.js';
+import type { SshSettings } from '../../sdk/ssh-config.js';
+import { endpointName, openConnection, SshConnectError, type SshConnection } from './connect.js';
+import { execOn } from './exec.js';
+import type { HostKeyGuard } from './host-keys.js';
+import { walkLocal } from './local-tree.js';
+import { scpDownload, scpUpload, scpUploadTree } from './scp.js';
+import { CHUNK, getFile, mkdirAll, parentOf, putStream, stat, type Sftp } from './sftp.js';
+import { downloadTree, remoteJoin, uploadTree } from './sftp-tree.js';
+
+/** SFTP channels used for a directory tree (OpenSSH allows 10 sessions per connection by default). */
+const TREE_CHANNELS = 4;
+/** Progress is reported at most this often, and always at the end. */
+const PROGRESS_INTERVAL_MS = 100;
+
+function progress(opts: TransferOptions | undefined, total: number): { add(n: number): void; setTotal(n: number): void; end(): void; done(): number } {
+  let done = 0;
+  let last = 0;
+  let t = total;
+  return {
+    add(n) {
+      done += n;
+      const now = Date.now();
+      if (now - last >= PROGRESS_INTERVAL_MS) {
+        last = now;
+        opts?.onProgress?.(done, t);
+      }
+    },
+    setTotal(n) {
+      t = n;
+    },
+    end() {
+      opts?.onProgress?.(done, t);
+    },
+    done: () => done,
+  };
+}
+
+export class SshCommunicator implements Communicator {
+  readonly description: string;
+  private sftpChannel: Promise<Sftp> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly settings: SshSettings,
+    private readonly guard: HostKeyGuard,
+    private conn: SshConnection,
+  ) {
+    const t = settings.target;
+    this.description = `ssh ${t.username}@${endpointName(t)}`;
+  }
+
+  /** The host key fingerprint this build accepted for the target. */
+  get hostKeyFingerprint(): string | undefined {
+    return this.guard.recorded(endpointName(this.settings.target));
+  }
+
+  /** The live connection, opened again (once) when the previous one dropped. */
+  private async connection(): Promise<SshConnection> {
+    if (this.closed) throw new Error(`the SSH communicator for ${this.settings.target.host} is closed`);
+    if (!this.conn.closed) return this.conn;
+    this.sftpChannel = undefined;
+    try {
+      this.conn = await openConnection(this.settings, this.guard);
+    } catch (err) {
+      const e = err as Error;
+      throw new SshConnectError(`the connection to ${this.description} was lost and cannot be opened again: ${e.message}`, err instanceof SshConnectError ? err.kind : 'unreachable');
+    }
+    return this.conn;
+  }
+
+  async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const conn = await this.connection();
+    return execOn(conn, command, { ...opts, pty: opts.pty ?? this.settings.pty });
+  }
+
+  private openSftp(conn: SshConnection): Promise<Sftp> {
+    return new Promise((resolve, reject) =>
+      conn.client.sftp((err, sftp) => (err ? reject(new Error(`cannot open an SFTP session on ${conn.label}: ${err.message} (is the sftp subsystem enabled? ssh_file_transfer_method = "scp" avoids it)`)) : resolve(sftp))),
+    );
+  }
+
+  private async sftp(): Promise<{ conn: SshConnection; sftp: Sftp }> {
+    const conn = await this.connection();
+    if (!this.sftpChannel) {
+      const p = this.openSftp(conn);
+      this.sftpChannel = p;
+      p.then((s) => s.on('close', () => this.sftpChannel === p && (this.sftpChannel = undefined))).catch(() => (this.sftpChannel = undefined));
+    }
+    return { conn, sftp: await this.sftpChannel };
+  }
+
+  /** Runs a transfer; a failure caused by the connection dropping says so, with how far it got. */
+  private async transfer<T>(what: string, p: ReturnType<typeof progress>, total: () => number, fn: (conn: SshConnection) => Promise<T>): Promise<T> {
+    const conn = await this.connection();
+    try {
+      const r = await fn(conn);
+      p.end();
+      return r;
+    } catch (err) {
+      if (conn.closed) {
+        const reason = conn.closeReason ? `: ${conn.closeReason.message}` : '';
+        throw new Error(`the connection to ${this.description} was lost during the ${what} after ${p.done()} of ${total()} bytes${reason}`);
+      }
+      throw new Error(`${what} failed: ${(err as Error).message}`);
+    }
+  }
+
+  async upload(src: string | { stream: Readable; size: number }, dst: string, opts: TransferOptions = {}): Promise<void> {
+    let size: number;
+    let mode: number;
+    let stream: Readable;
+    if (typeof src === 'string') {
+      const s = await statLocal(src);
+      if (s.isDirectory()) throw new Error(`${src} is a directory: use uploadDir`);
+      size = s.size;
+      mode = opts.mode ?? s.mode & 0o7777;
+      stream = createReadStream(src, { highWaterMark: CHUNK });
+    } else {
+      size = src.size;
+      mode = opts.mode ?? 0o644;
+      stream = src.stream;
+    }
+    const p = progress(opts, size);
+    const what = `upload of ${typeof src === 'string' ? src : 'a stream'} to ${dst}`;
+    try {
+      await this.transfer(what, p, () => size, async (conn) => {
+        if (this.settings.fileTransfer === 'scp') return scpUpload(conn, stream, size, dst, mode, (n) => p.add(n));
+        const { sftp } = await this.sftp();
+        const parent = parentOf(dst);
+        await mkdirAll(sftp, parent);
+        await putStream(sftp, stream, dst, mode, (n) => p.add(n), opts.signal);
+      });
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  /**
+   * Packer's rule: `src/` (trailing slash) puts the contents of src into dst; `src` puts the
+   * directory itself there, as dst/<name of src>. Missing parents of dst are created.
+   */
+  async uploadDir(src: string, dst: string, opts: TransferOptions & { exclude?: readonly string[] } = {}): Promise<void> {
+    const contents = src.endsWith('/');
+    const root = contents ? dst : remoteJoin(dst, basename(src.replace(/\/+$/, '')));
+    const entries = await walkLocal(src.replace(/\/+$/, '') || '/', opts.exclude);
+    const total = entries.reduce((n, e) => n + e.size, 0);
+    const p = progress(opts, total);
+    await this.transfer(`upload of ${src} to ${root}`, p, () => total, async (conn) => {
+      if (this.settings.fileTransfer === 'scp') return scpUploadTree(conn, entries, root, !contents, (n) => p.add(n));
+      await this.withChannels(conn, (channels) => uploadTree(channels, entries, root, !contents, (n) => p.add(n), opts.signal));
+    });
+  }
+
+  /** Several SFTP channels on the connection for one tree transfer, closed afterwards. */
+  private async withChannels<T>(conn: SshConnection, fn: (channels: Sftp[]) => Promise<T>): Promise<T> {
+    const { sftp } = await this.sftp();
+    const extra = await Promise.all(Array.from({ length: TREE_CHANNELS - 1 }, () => this.openSftp(conn)));
+    try {
+      return await fn([sftp, ...extra]);
+    } finally {
+      for (const s of extra) s.end();
+    }
+  }
+
+  async download(src: string, dst: string, opts: TransferOptions = {}): Promise<void> {
+    let total = 0;
+    const p = progress(opts, 0);
+    await mkdirLocal(dirname(dst), { recursive: true });
+    await this.transfer(`download of ${src} to ${dst}`, p, () => total, async (conn) => {
+      if (this.settings.fileTransfer === 'scp') {
+        return scpDownload(conn, src, dst, false, (n) => p.setTotal((total = n)), (n) => p.add(n));
+      }
+      const { sftp } = await this.sftp();
+      const s = await stat(sftp, src);
+      if (!s) throw new Error(`${src}: no such file on the remote machine`);
+      if (s.isDirectory) throw new Error(`${src} is a directory: end it with "/" to download a directory`);
+      p.setTotal((total = s.size));
+      await getFile(sftp, src, dst, (n) => p.add(n), opts.signal);
+    });
+  }
+
+  /** The trailing-slash rule of uploadDir, mirrored: `src/` fills dst, `src` becomes dst/<name>. */
+  async downloadDir(src: string, dst: string, opts: TransferOptions = {}): Promise<void> {
+    const contents = src.endsWith('/');
+    const root = contents ? dst : join(dst, basename(src.replace(/\/+$/, '')));
+    let total = 0;
+    const p = progress(opts, 0);
+    await mkdirLocal(contents ? dst : dirname(root), { recursive: true });
+    await this.transfer(`download of ${src} to ${root}`, p, () => total, async (conn) => {
+      const clean = src.replace(/\/+$/, '') || '/';
+      if (this.settings.fileTransfer === 'scp') {
+        return scpDownload(conn, clean, root, true, (n) => p.setTotal((total = n)), (n) => p.add(n));
+      }
+      await this.withChannels(conn, (channels) => downloadTree(channels, clean, root, (n) => p.setTotal((total = n)), (n) => p.add(n), opts.signal));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.conn.end();
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * One SSH connection attempt: a TCP socket (direct, through a SOCKS5 proxy, or tunnelled
+ * through a bastion with forwardOut), the handshake with host-key checking, authentication,
+ * keepalives and the read/write timeout. Failures are classified, because the wait-for-SSH loop
+ * treats "not up yet" (retry quietly) differently from "authentication failed" (counted) and
+ * from a refused host key or a broken configuration (stop at once).
+ */
+import { connect as tcpConnect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { Client as ClientType, ConnectConfig } from 'ssh2';
+import type { SshEndpoint, SshSettings } from '../../sdk/ssh-config.js';
+import { HostKeyMismatchError, type HostKeyGuard } from './host-keys.js';
+import { socks5Connect, Socks5Error } from './socks5.js';
+
+const { Client, utils } = ssh2;
+
+/** Why an attempt failed: `unreachable` means not up yet; `auth` counts against ssh_handshake_attempts. */
+export type FailureKind = 'unreachable' | 'auth' | 'hostkey' | 'config';
+
+export class SshConnectError extends Error {
+  override name = 'SshConnectError';
+  constructor(
+    message: string,
+    readonly kind: FailureKind,
+  ) {
+    super(message);
+  }
+}
+
+/** Packer gives the handshake one minute. */
+const HANDSHAKE_TIMEOUT_MS = 60_000;
+
+export interface SshConnection {
+  readonly client: ClientType;
+  readonly label: string;
+  /** True once the connection is gone (closed, dropped, timed out). */
+  readonly closed: boolean;
+  /** Why it closed, when that was not our own doing. */
+  readonly closeReason: Error | undefined;
+  onClose(listener: (reason: Error | undefined) => void): () => void;
+  end(): void;
+}
+
+export function endpointName(e: { host: string; port: number }): string {
+  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+/** Opens a connection to the target as the settings say, verifying every host key with `guard`. */
+export async function openConnection(s: SshSettings, guard: HostKeyGuard, signal?: AbortSignal): Promise<SshConnection> {
+  const target = s.target;
+  let bastion: SshConnection | undefined;
+  let sock: Duplex;
+  try {
+    if (s.bastion) {
+      bastion = await handshake(s.bastion, 'bastion', await tcp(s.bastion, s, signal), s, guard, signal);
+      sock = await forward(bastion, target);
+    } else if (s.proxy) {
+      try {
+        const proxied = await socks5Connect({ proxyHost: s.proxy.host, proxyPort: s.proxy.port, username: s.proxy.username, password: s.proxy.password, host: target.host, port: target.port, ...(signal && { signal }) });
+        watchIdle(proxied, s);
+        sock = proxied;
+      } catch (err) {
+        const e = err as Error;
+        throw new SshConnectError(e.message, e instanceof Socks5Error && !e.destinationUnreachable ? 'config' : 'unreachable');
+      }
+    } else {
+      sock = await tcp(target, s, signal);
+    }
+    const conn = await handshake(target, 'target', sock, s, guard, signal);
+    if (bastion) {
+      const b = bastion;
+      conn.onClose(() => b.end());
+      b.onClose(() => conn.end());
+    }
+    return conn;
+  } catch (err) {
+    bastion?.end();
+    throw err;
+  }
+}
+
+/** A TCP socket to an endpoint; refusals and timeouts mean "not up yet". */
+function tcp(e: SshEndpoint, s: SshSettings, signal?: AbortSignal): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = tcpConnect({ host: e.host, port: e.port });
+    const timer = setTimeout(() => fail(new Error('no answer within 30s')), 30_000);
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      sock.destroy();
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ECONNREFUSED' ? 'connection refused (nothing listening yet)' : code === 'ENOTFOUND' ? `the name ${e.host} does not resolve` : err.message;
+      reject(new SshConnectError(`cannot reach ${endpointName(e)}: ${why}`, 'unreachable'));
+    };
+    const onAbort = (): void => fail(new Error('cancelled'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    sock.once('error', fail);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      sock.off('error', fail);
+      sock.setNoDelay(true);
+      watchIdle(sock, s);
+      resolve(sock);
+    });
+  });
+}
+
+/** ssh_read_write_timeout: a socket silent for that long is dead (keepalives keep a live one talking). */
+function watchIdle(sock: Socket, s: SshSettings): void {
+  if (s.readWriteTimeoutMs <= 0) return;
+  sock.setTimeout(s.readWriteTimeoutMs, () => {
+    sock.destroy(new Error(`no data for ${Math.round(s.readWriteTimeoutMs / 1000)}s (ssh_read_write_timeout): the connection is considered dead`));
+  });
+}
+
+/** A channel through the bastion to the target, used as the target connection's socket. */
+function forward(bastion: SshConnection, target: SshEndpoint): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    bastion.client.forwardOut('127.0.0.1', 0, target.host, target.port, (err, stream) => {
+      if (err) {
+        bastion.end();
+        reject(new SshConnectError(`the bastion ${bastion.label} cannot reach ${endpointName(target)}: ${err.message}`, 'unreachable'));
+      } else resolve(stream);
+    });
+  });
+}
+
+function parseKey(e: SshEndpoint, role: string): void {
+  if (e.privateKey === undefined) return;
+  const parsed = utils.parseKey(e.privateKey);
+  if (parsed instanceof Error) {
+    throw new SshConnectError(`the ${role} private key cannot be used: ${parsed.message}${/encrypt|passphrase/i.test(parsed.message) ? ' (kiln needs a key without a passphrase, or ssh_agent_auth)' : ''}`, 'config');
+  }
+}
+
+function handshake(e: SshEndpoint, role: 'target' | 'bastion', sock: Duplex, s: SshSettings, guard: HostKeyGuard, signal?: AbortSignal): Promise<SshConnection> {
+  parseKey(e, role === 'bastion' ? 'bastion' : 'ssh');
+  const where = endpointName(e);
+  const label = `${e.username}@${where}`;
+  const client = new Client();
+  const verify = guard.verifier(where, role === 'bastion' ? 'bastion' : 'SSH', e.hostKeyFingerprint);
+  const cfg: ConnectConfig = {
+    sock: sock as Socket,
+    username: e.username,
+    readyTimeout: HANDSHAKE_TIMEOUT_MS,
+    hostVerifier: (key: Buffer) => verify(key),
+    keepaliveInterval: s.keepAliveIntervalMs,
+    keepaliveCountMax: 3,
+    tryKeyboard: e.password !== undefined && e.keyboardInteractive,
+    ...(e.password !== undefined && { password: e.password }),
+    ...(e.privateKey !== undefined && { privateKey: e.privateKey }),
+    ...(e.agent !== undefined && { agent: e.agent }),
+  };
+  if (s.ciphers || s.kex) cfg.algorithms = { ...(s.ciphers && { cipher: s.ciphers as never }), ...(s.kex && { kex: s.kex as never }) };
+
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let closed = false;
+    let closeReason: Error | undefined;
+    let endedByUs = false;
+    const listeners = new Set<(reason: Error | undefined) => void>();
+    const onAbort = (): void => {
+      client.end();
+      settle(new SshConnectError('cancelled', 'unreachable'));
+    };
+    const settle = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (err) {
+        client.end();
+        sock.destroy();
+        reject(err);
+        return;
+      }
+      resolve({
+        client,
+        label,
+        get closed() {
+          return closed;
+        },
+        get closeReason() {
+          return closeReason;
+        },
+        onClose(l) {
+          if (closed) {
+            queueMicrotask(() => l(closeReason));
+            return () => undefined;
+          }
+          listeners.add(l);
+          return () => listeners.delete(l);
+        },
+        end() {
+          endedByUs = true;
+          client.end();
+          sock.destroy();
+        },
+      });
+    };
+    if (e.password !== undefined) {
+      client.on('keyboard-interactive', (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => e.password!)));
+    }
+    client.once('ready', () => settle());
+    client.on('error', (err: Error & { level?: string }) => {
+      if (settled) {
+        closeReason ??= err;
+        return;
+      }
+      settle(classify(err, e, role, label, guard.refusal(where)));
+    });
+    client.on('close', () => {
+      closed = true;
+      if (!settled) settle(new SshConnectError(`${label} closed the connection during the handshake (sshd may still be starting)`, 'unreachable'));
+      if (!endedByUs) closeReason ??= new Error(`the connection to ${label} was closed`);
+      for (const l of listeners) l(endedByUs ? undefined : closeReason);
+      listeners.clear();
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    client.connect(cfg);
+  });
+}
+
+function classify(err: Error & { level?: string }, e: SshEndpoint, role: 'target' | 'bastion', label: string, refusal: HostKeyMismatchError | undefined): SshConnectError {
+  if (refusal) return new SshConnectError(refusal.message, 'hostkey');
+  if (err instanceof HostKeyMismatchError) return new SshConnectError(err.message, 'hostkey');
+  const who = role === 'bastion' ? `the bastion ${label}` : label;
+  if (err.level === 'client-authentication') {
+    const tried = [e.privateKey !== undefined && 'private key', e.password !== undefined && 'password', e.agent !== undefined && 'ssh-agent'].filter(Boolean).join(', ') || 'no method';
+    return new SshConnectError(`authentication failed for ${who} (tried: ${tried})`, 'auth');
+  }
+  if (/no matching|handshake failed/i.test(err.message)) {
+    return new SshConnectError(`cannot agree on algorithms with ${who}: ${err.message} (check ssh_ciphers / ssh_key_exchange_algorithms)`, 'config');
+  }
+  if (err.level === 'client-timeout') return new SshConnectError(`${who} did not complete the SSH handshake within ${HANDSHAKE_TIMEOUT_MS / 1000}s`, 'unreachable');
+  return new SshConnectError(`${who}: ${err.message}`, 'unreachable');
+}

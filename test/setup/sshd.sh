@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Starts and stops a private OpenSSH sshd on 127.0.0.1 for the tests and benchmarks (see
+# ../shared/TESTBED.md). Everything lives in DIR: host key, client key (authorized for root and
+# for the test user), config, PID file and log. Stopped by its PID, never by name.
+#
+# The test user (kiln-ssh, shell /bin/sh) is what tests and benchmarks log in as: root's shell
+# here is bash, which sources ~/.bashrc for every SSH session, and a developer's .bashrc (pyenv,
+# …) adds 150+ ms to each command and SFTP channel, for kiln and its peers alike.
+#
+#   sshd.sh start DIR [PORT]   start (keys and user made on first use); prints the port
+#   sshd.sh stop DIR           stop it and wait until it is gone
+#   sshd.sh drop DIR           end every open connection (as a crash or reboot does); keeps listening
+#   sshd.sh rekey DIR          replace the host key (takes effect at the next start)
+set -euo pipefail
+
+cmd="${1:-}"
+dir="${2:-}"
+if [ -z "$cmd" ] || [ -z "$dir" ]; then
+  echo "usage: $0 start|stop|drop|rekey DIR [PORT]" >&2
+  exit 2
+fi
+mkdir -p "$dir"
+dir="$(cd "$dir" && pwd)"
+sshd=/usr/sbin/sshd
+
+stop() {
+  [ -f "$dir/sshd.pid" ] || return 0
+  local pid
+  pid="$(cat "$dir/sshd.pid")"
+  rm -f "$dir/sshd.pid"
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+# Connections are served by children of the listening sshd: ending them drops every session.
+drop() {
+  [ -f "$dir/sshd.pid" ] || return 0
+  local pid kids
+  pid="$(cat "$dir/sshd.pid")"
+  kids="$(ps -o pid= --ppid "$pid" || true)"
+  [ -z "$kids" ] && return 0
+  # shellcheck disable=SC2086
+  kill -9 $kids 2>/dev/null || true
+}
+
+user=kiln-ssh
+ensure_user() {
+  id "$user" >/dev/null 2>&1 && return 0
+  useradd --create-home --shell /bin/sh "$user"
+  # A locked password blocks even key logins when UsePAM is off.
+  usermod -p '*' "$user"
+}
+
+case "$cmd" in
+  start)
+    if [ ! -x "$sshd" ]; then
+      echo "$0: $sshd is missing: run test/setup/install-packages.sh as root" >&2
+      exit 1
+    fi
+    port="${3:-2222}"
+    mkdir -p /run/sshd
+    ensure_user
+    [ -f "$dir/hostkey" ] || ssh-keygen -q -t ed25519 -N '' -C kiln-test-host -f "$dir/hostkey"
+    [ -f "$dir/clientkey" ] || ssh-keygen -q -t ed25519 -N '' -C kiln-test-client -f "$dir/clientkey"
+    [ -f "$dir/authorized_keys" ] || cp "$dir/clientkey.pub" "$dir/authorized_keys"
+    cat >"$dir/sshd_config" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $dir/hostkey
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $dir/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+AllowTcpForwarding yes
+MaxSessions 32
+MaxStartups 100
+Subsystem sftp /usr/lib/openssh/sftp-server
+CONF
+    stop
+    "$sshd" -f "$dir/sshd_config" -E "$dir/sshd.log"
+    # sshd writes its PID file once it listens.
+    for _ in $(seq 1 200); do
+      [ -s "$dir/sshd.pid" ] && { echo "$port"; exit 0; }
+      sleep 0.025
+    done
+    echo "$0: sshd did not start; see $dir/sshd.log" >&2
+    cat "$dir/sshd.log" >&2 || true
+    exit 1
+    ;;
+  stop)
+    stop
+    ;;
+  drop)
+    drop
+    ;;
+  rekey)
+    rm -f "$dir/hostkey" "$dir/hostkey.pub"
+    ssh-keygen -q -t ed25519 -N '' -C kiln-test-host -f "$dir/hostkey"
+    ;;
+  *)
+    echo "usage: $0 start|stop|drop|rekey DIR [PORT]" >&2
+    exit 2
+    ;;
+esac
