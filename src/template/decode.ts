@@ -12,6 +12,12 @@ import { parseExpression } from './syntax/index.js';
 import { typeFromExpr } from './eval/typeexpr.js';
 import { staticBool, staticString, staticStringList } from './eval/static.js';
 import type { BuildDecl, BuildSourceRef, RequiredPlugin, StepDecl, TemplateModel, VariableDecl } from './model.js';
+import { expandDynamic } from './eval/body.js';
+import { convert } from './eval/convert.js';
+import { evaluate } from './eval/evaluate.js';
+import { withVariables, type EvalContext } from './eval/scope.js';
+import { T } from './eval/types.js';
+import type { Value } from './eval/value.js';
 
 const TOP: BodySchema = {
   blocks: {
@@ -40,14 +46,12 @@ const BUILD: BodySchema = {
     'error-cleanup-provisioner': { labels: ['type'] },
     'post-processor': { labels: ['type'] },
     'post-processors': { labels: [] },
+    dynamic: { labels: ['type'] },
   },
 };
-const POST_PROCESSORS: BodySchema = { blocks: { 'post-processor': { labels: ['type'] } } };
+const POST_PROCESSORS: BodySchema = { blocks: { 'post-processor': { labels: ['type'] }, dynamic: { labels: ['type'] } } };
 const PROVISIONER_META = ['name', 'only', 'except', 'override', 'pause_before', 'max_retries', 'timeout'];
 const POST_PROCESSOR_META = ['name', 'only', 'except', 'keep_input_artifact'];
-
-/** Names a template may not use for a variable: they would clash with Packer's own meta-arguments. */
-const RESERVED_VARIABLE_NAMES = new Set(['count', 'depends_on', 'for_each', 'lifecycle', 'providers', 'source', 'version']);
 
 export function decodeTemplate(files: File[], sources: SourceTexts, root: string): { model: TemplateModel; diags: Diagnostic[] } {
   const diags: Diagnostic[] = [];
@@ -59,6 +63,7 @@ export function decodeTemplate(files: File[], sources: SourceTexts, root: string
     locals: new Map(),
     sourceBlocks: new Map(),
     dataSources: new Map(),
+    buildBlocks: [],
     builds: [],
   };
   for (const file of files) {
@@ -108,7 +113,8 @@ export function decodeTemplate(files: File[], sources: SourceTexts, root: string
           break;
         }
         case 'build':
-          model.builds.push(decodeBuild(block, diags));
+          model.buildBlocks.push(block);
+          model.builds.push(decodeBuild(block, diags, undefined));
           break;
       }
     }
@@ -165,10 +171,6 @@ function decodeVariable(block: Block, model: TemplateModel, diags: Diagnostic[])
     diags.push(error('Invalid variable name', 'A name must start with a letter or underscore and may contain only letters, digits, underscores, and dashes.', block.labelRanges[0]));
     return;
   }
-  if (RESERVED_VARIABLE_NAMES.has(name)) {
-    diags.push(error('Invalid variable name', `The variable name "${name}" is reserved for use by Packer in future versions.`, block.labelRanges[0]));
-    return;
-  }
   const c = bodyContent(block.body, VARIABLE, diags, 'in a variable block');
   const decl: VariableDecl = { name, sensitive: false, nullable: true, validations: [], defRange: block.defRange };
   const typeAttr = c.attributes.get('type');
@@ -194,7 +196,7 @@ function decodeVariable(block: Block, model: TemplateModel, diags: Diagnostic[])
     const message = vc.attributes.get('error_message');
     if (condition && message) decl.validations.push({ condition: condition.expr, errorMessage: message.expr, range: v.defRange });
   }
-  addVariable(model, diags, decl, block.labelRanges[0]!);
+  addVariable(model, diags, decl, block.defRange);
 }
 
 function decodeVariablesBlock(block: Block, model: TemplateModel, diags: Diagnostic[]): void {
@@ -207,7 +209,7 @@ function decodeVariablesBlock(block: Block, model: TemplateModel, diags: Diagnos
 function addVariable(model: TemplateModel, diags: Diagnostic[], decl: VariableDecl, nameRange: SourceRange): void {
   const prev = model.variables.get(decl.name);
   if (prev) {
-    diags.push(error('Duplicate variable', `Duplicate ${decl.name} variable definition found: it was already declared at ${at(prev.defRange)}.`, nameRange));
+    diags.push(error('Duplicate variable', `Duplicate ${decl.name} variable definition found: it was already declared at ${at(prev.defRange)}.`, { ...nameRange, end: nameRange.end }));
     return;
   }
   model.variables.set(decl.name, decl);
@@ -222,7 +224,40 @@ function addLocal(model: TemplateModel, diags: Diagnostic[], name: string, expr:
   model.locals.set(name, { name, expr, sensitive, range });
 }
 
-function decodeBuild(block: Block, diags: Diagnostic[]): BuildDecl {
+/**
+ * Decodes the build blocks again with variables and locals known, so `dynamic` blocks inside
+ * them (generating sources, provisioners, post-processors) can be expanded.
+ */
+export function decodeBuilds(model: TemplateModel, ctx: EvalContext): { builds: BuildDecl[]; diags: Diagnostic[] } {
+  const diags: Diagnostic[] = [];
+  const builds = model.buildBlocks.map((b) => decodeBuild(b, diags, ctx));
+  return { builds, diags };
+}
+
+type Generated = { block: Block; vars?: ReadonlyMap<string, Value> };
+
+/**
+ * Blocks of a body with `dynamic` ones expanded. Without a context (a syntax-only read) dynamic
+ * blocks are left out: what they generate depends on variables.
+ */
+function generated(blocks: readonly Block[], ctx: EvalContext | undefined, diags: Diagnostic[]): Generated[] {
+  const out: Generated[] = [];
+  for (const b of blocks) {
+    if (b.type !== 'dynamic') out.push({ block: b });
+    else if (ctx) {
+      for (const x of expandDynamic(b, ctx, diags)) {
+        if (x.block.labels.length !== 1) {
+          diags.push(error('Invalid dynamic block labels', `A dynamic "${x.block.type}" block here needs labels = [one label]: the ${x.block.type === 'source' ? 'source reference' : 'plugin type'}.`, b.defRange));
+          continue;
+        }
+        out.push({ block: { ...x.block, labelRanges: [b.defRange] }, vars: x.vars });
+      }
+    }
+  }
+  return out;
+}
+
+function decodeBuild(block: Block, diags: Diagnostic[], ctx: EvalContext | undefined): BuildDecl {
   const c = bodyContent(block.body, BUILD, diags, 'in a build block');
   const build: BuildDecl = { sources: [], provisioners: [], postProcessors: [], defRange: block.defRange };
   const name = c.attributes.get('name');
@@ -231,42 +266,64 @@ function decodeBuild(block: Block, diags: Diagnostic[]): BuildDecl {
   if (desc) build.description = desc.expr;
   const srcs = c.attributes.get('sources');
   if (srcs) build.sources.push(...decodeSourceList(srcs, diags));
-  for (const b of c.blocks) {
+  for (const { block: b, vars } of generated(c.blocks, ctx, diags)) {
+    const withVars = <T extends object>(x: T): T => (vars ? { ...x, vars } : x);
     switch (b.type) {
       case 'source': {
         const ref = parseSourceReference(b.labels[0]!, b.labelRanges[0]!, diags);
         if (!ref) break;
         const body = withoutAttributes(b.body, ['name']);
         const nameAttr = b.body.items.find((i): i is Attribute => i.kind === 'attribute' && i.name === 'name');
-        const localName = nameAttr ? staticString(nameAttr.expr, diags, 'a source name') : undefined;
-        build.sources.push({ ...ref, ...(localName !== undefined && { localName }), body });
+        const localName = nameAttr ? sourceName(nameAttr.expr, ctx, vars, diags) : undefined;
+        build.sources.push(withVars({ ...ref, ...(localName !== undefined && { localName }), body }));
         break;
       }
       case 'provisioner':
-        build.provisioners.push(decodeStep(b, PROVISIONER_META, diags));
+        build.provisioners.push(withVars(decodeStep(b, PROVISIONER_META, diags)));
         break;
       case 'error-cleanup-provisioner':
         if (build.errorCleanupProvisioner) {
           diags.push(error('Duplicate error-cleanup-provisioner', `A build may have only one error-cleanup-provisioner; one is already defined at ${at(build.errorCleanupProvisioner.defRange)}.`, b.defRange));
         } else {
-          build.errorCleanupProvisioner = decodeStep(b, PROVISIONER_META, diags);
+          build.errorCleanupProvisioner = withVars(decodeStep(b, PROVISIONER_META, diags));
         }
         break;
       case 'post-processor':
-        build.postProcessors.push([decodeStep(b, POST_PROCESSOR_META, diags)]);
+        build.postProcessors.push([withVars(decodeStep(b, POST_PROCESSOR_META, diags))]);
         break;
       case 'post-processors': {
         const pc = bodyContent(b.body, POST_PROCESSORS, diags, 'in a post-processors block');
-        const chain = pc.blocks.map((p) => decodeStep(p, POST_PROCESSOR_META, diags));
+        const chain = generated(pc.blocks, ctx, diags).map((g) => {
+          const step = decodeStep(g.block, POST_PROCESSOR_META, diags);
+          const all = new Map([...(vars ?? []), ...(g.vars ?? [])]);
+          return all.size > 0 ? { ...step, vars: all } : step;
+        });
         if (chain.length > 0) build.postProcessors.push(chain);
         break;
       }
+      default:
+        diags.push(error('Unsupported block type', `A dynamic block cannot generate "${b.type}" blocks in a build.`, b.typeRange));
     }
   }
-  if (build.sources.length === 0) {
+  const hasDynamicSources = c.blocks.some((b) => b.type === 'dynamic' && b.labels[0] === 'source');
+  if (build.sources.length === 0 && !(hasDynamicSources && !ctx)) {
     diags.push(error('Missing sources', 'A build block must use at least one source: add sources = ["source.TYPE.NAME"] or a nested source block.', block.defRange));
   }
   return build;
+}
+
+/** A nested source's `name`: a literal, or (in a dynamic block) an expression of its iterator. */
+function sourceName(expr: Expr, ctx: EvalContext | undefined, vars: ReadonlyMap<string, Value> | undefined, diags: Diagnostic[]): string | undefined {
+  if (!ctx || !vars) return staticString(expr, diags, 'a source name');
+  const r = evaluate(expr, withVariables(ctx, vars));
+  diags.push(...r.diags);
+  if (r.diags.length > 0 || !r.value.isKnown || r.value.isNull) return undefined;
+  try {
+    return convert(r.value, T.string).str();
+  } catch {
+    diags.push(error('Invalid source name', 'A source name must be a string.', expr.range));
+    return undefined;
+  }
 }
 
 /** `sources = [source.amazon-ebs.a, "source.null.b"]`: traversals, or strings in JSON syntax. */

@@ -5,7 +5,7 @@
  */
 import type { Diagnostic } from '../core/errors/diagnostic.js';
 import { hasErrors } from '../core/errors/diagnostic.js';
-import { decodeTemplate } from './decode.js';
+import { decodeBuilds, decodeTemplate } from './decode.js';
 import { collectSecrets } from './display.js';
 import { buildEnvironment, type TemplateEnvironment } from './environment.js';
 import { FUNCTIONS } from './eval/functions/index.js';
@@ -66,6 +66,10 @@ export function planRead(read: TemplateRead, opts: TemplateOptions): TemplateRes
     cwd: opts.cwd ?? process.cwd(),
   });
   diags.push(...env.diags);
+  // With variables known, dynamic blocks inside builds can be expanded.
+  const decoded = decodeBuilds(model, env.baseContext);
+  model.builds = decoded.builds;
+  diags.push(...decoded.diags);
   // Values that failed above are unknown from here on, so planning adds only new problems.
   const plan = planBuilds(env, opts);
   diags.push(...plan.diags);

@@ -5,7 +5,8 @@
  */
 import type { SourceRange } from '../core/errors/diagnostic.js';
 import type { SourceTexts } from '../core/errors/render.js';
-import type { Body, Expr, File } from './syntax/ast.js';
+import type { Block, Body, Expr, File } from './syntax/ast.js';
+import type { Value } from './eval/value.js';
 import type { TypeConstraint } from './eval/typeexpr.js';
 
 export interface TemplateModel {
@@ -18,6 +19,8 @@ export interface TemplateModel {
   locals: Map<string, LocalDecl>;
   sourceBlocks: Map<string, SourceDecl>;
   dataSources: Map<string, DataDecl>;
+  /** The `build` blocks as written; `builds` is what they decode to (dynamic blocks expanded once variables exist). */
+  buildBlocks: Block[];
   builds: BuildDecl[];
 }
 
@@ -84,6 +87,8 @@ export interface BuildSourceRef {
   localName?: string;
   /** Extra fields from a nested source block that fill what the top-level source left unset. */
   body?: Body;
+  /** Iterator variables of the dynamic block that generated it. */
+  vars?: ReadonlyMap<string, Value>;
   range: SourceRange;
 }
 
@@ -102,6 +107,8 @@ export interface StepDecl {
   keepInputArtifact?: Expr;
   /** The body with the meta-arguments removed: what the plugin gets. */
   body: Body;
+  /** Iterator variables of the dynamic block that generated it. */
+  vars?: ReadonlyMap<string, Value>;
   defRange: SourceRange;
 }
 

@@ -31,6 +31,8 @@ interface Candidate {
   raw: string | Value;
   /** Where it came from, for messages. */
   origin: string;
+  /** The kind of source, as Packer names it in messages: default, -var, env, varfile. */
+  kind: 'default' | '-var' | 'env' | 'varfile';
   range?: SourceRange;
 }
 
@@ -59,12 +61,16 @@ export function resolveVariables(
     const name = key.slice('PKR_VAR_'.length);
     // Environment values for undeclared variables are ignored silently, as in Packer: the
     // environment is shared with other templates.
-    if (model.variables.has(name)) candidates.set(name, { raw: val, origin: `environment variable ${key}` });
+    if (model.variables.has(name)) candidates.set(name, { raw: val, origin: `environment variable ${key}`, kind: 'env' });
   }
   for (const file of inputs.varFiles) {
     for (const item of file.body.items) {
       if (item.kind === 'block') {
-        diags.push(error('Unexpected block', `A variables file may only assign values: name = value. Blocks such as "${item.type}" are not allowed here.`, item.typeRange));
+        diags.push(
+          item.type === 'variable'
+            ? error('Variable declaration in a .pkrvar file', `A .pkrvars file only sets values (name = value); declare variable "${item.labels[0] ?? ''}" in a .pkr.hcl file instead.`, item.typeRange)
+            : error('Unexpected block', `A variables file may only assign values: name = value. Blocks such as "${item.type}" are not allowed here.`, item.typeRange),
+        );
         continue;
       }
       if (!model.variables.has(item.name)) {
@@ -78,7 +84,7 @@ export function resolveVariables(
         continue;
       }
       const v = staticValue(item.expr, T.dynamic, diags, `the value of variable "${item.name}"`);
-      if (v) candidates.set(item.name, { raw: v, origin: file.filename, range: item.expr.range });
+      if (v) candidates.set(item.name, { raw: v, origin: file.filename, kind: 'varfile', range: item.expr.range });
     }
   }
   for (const [name, val] of inputs.vars) {
@@ -86,7 +92,7 @@ export function resolveVariables(
       diags.push(warning('Undefined -var variable', `A "${name}" variable was passed with -var but was not declared; it will be ignored.${didYouMean(name, model.variables.keys())}`));
       continue;
     }
-    candidates.set(name, { raw: val, origin: `-var ${name}=…` });
+    candidates.set(name, { raw: val, origin: `-var ${name}=…`, kind: '-var' });
   }
 
   const values = new Map<string, VariableValue>();
@@ -113,9 +119,11 @@ function resolveOne(decl: VariableDecl, cand: Candidate | undefined, defaultCtx:
 
   let value: Value;
   let origin: string;
+  let kind: Candidate['kind'];
   let range: SourceRange | undefined;
   if (cand) {
     origin = cand.origin;
+    kind = cand.kind;
     range = cand.range;
     if (typeof cand.raw === 'string') {
       const parsed = parseRawValue(cand.raw, want, decl, cand.origin, diags);
@@ -127,11 +135,12 @@ function resolveOne(decl: VariableDecl, cand: Candidate | undefined, defaultCtx:
   } else if (decl.default) {
     value = defaultValue!;
     origin = 'default';
+    kind = 'default';
     range = decl.default.range;
   } else {
     diags.push(
       error(
-        'Unset variable',
+        `Unset variable "${decl.name}"`,
         `The variable "${decl.name}" has no value. Set it with -var '${decl.name}=…', in a -var-file or a *.auto.pkrvars.hcl file, with the environment variable PKR_VAR_${decl.name}, or give it a default.`,
         decl.defRange,
       ),
@@ -144,11 +153,13 @@ function resolveOne(decl: VariableDecl, cand: Candidate | undefined, defaultCtx:
   } catch (err) {
     if (!(err instanceof ConversionError)) throw err;
     diags.push(
-      error(
-        'Invalid value for variable',
-        `The value of "${decl.name}" (from ${origin}) is not compatible with its type constraint: ${err.message}.`,
-        range ?? decl.defRange,
-      ),
+      kind === 'default'
+        ? error('Invalid default value for variable', `This default value is not compatible with the variable's type constraint: ${err.message}.`, range ?? decl.defRange)
+        : error(
+            `Invalid argument value for ${kind === 'varfile' ? 'variable' : `${kind} variable`}`,
+            `The received value for ${decl.name} (from ${origin}) is not compatible with the variable's type constraint: ${err.message}.`,
+            range ?? decl.defRange,
+          ),
     );
     return undefined;
   }
@@ -160,13 +171,14 @@ function resolveOne(decl: VariableDecl, cand: Candidate | undefined, defaultCtx:
     return undefined;
   }
   if (decl.sensitive) value = value.markSensitive();
-  if (!checkValidations(decl, value, defaultCtx, diags, range)) return undefined;
+  if (!checkValidations(decl, value, defaultCtx, diags, range, kind)) return undefined;
   return { value, origin, ...(range && { range }) };
 }
 
 /** A `-var`/environment string: as-is for string (and untyped) variables, else an HCL expression. */
 function parseRawValue(raw: string, want: Type, decl: VariableDecl, origin: string, diags: Diagnostic[]): Value | undefined {
-  if (want.kind === 'string' || want.kind === 'dynamic') return Value.string(raw);
+  // Primitives convert from the text itself ("42", "true"); only collections need HCL syntax.
+  if (want.kind === 'string' || want.kind === 'dynamic' || want.kind === 'number' || want.kind === 'bool') return Value.string(raw);
   const { expr, diagnostics } = parseExpression(raw, `<value for var.${decl.name} from ${origin}>`);
   if (diagnostics.length > 0) {
     diags.push(
@@ -238,7 +250,7 @@ function applyDefaults(v: Value, defaults: TypeDefaults, ctx: EvalContext, diags
   return v;
 }
 
-function checkValidations(decl: VariableDecl, value: Value, baseCtx: EvalContext, diags: Diagnostic[], valueRange: SourceRange | undefined): boolean {
+function checkValidations(decl: VariableDecl, value: Value, baseCtx: EvalContext, diags: Diagnostic[], valueRange: SourceRange | undefined, kind: Candidate['kind']): boolean {
   let ok = true;
   const ctx: EvalContext = { ...baseCtx, variables: new Map([['var', Value.object({ [decl.name]: value })]]) };
   for (const v of decl.validations) {
@@ -261,7 +273,7 @@ function checkValidations(decl: VariableDecl, value: Value, baseCtx: EvalContext
     const m = evaluate(v.errorMessage, ctx);
     let message = 'The value is invalid.';
     if (m.value.isKnown && !m.value.isNull && m.value.type.kind === 'string') message = m.value.sensitive ? 'The value is invalid (message hidden: it is sensitive).' : m.value.str();
-    diags.push(error('Invalid value for variable', `${message}\n\nThis was checked by the validation rule at ${v.range.filename}:${v.range.start.line},${v.range.start.column}.`, valueRange ?? decl.defRange));
+    diags.push(error(`Invalid value for ${kind === 'varfile' ? 'file' : kind} variable`, `${message}\n\nThis was checked by the validation rule at ${v.range.filename}:${v.range.start.line},${v.range.start.column}.`, valueRange ?? decl.defRange));
     ok = false;
   }
   return ok;

@@ -55,7 +55,7 @@ describe('kiln validate', () => {
 
   it('lists every problem with file:line:col and a caret, and no stack trace', () => {
     const dir = ws({
-      'main.pkr.hcl': `variable "count" {
+      'main.pkr.hcl': `variable "1count" {
   type    = number
   default = "many"
 }

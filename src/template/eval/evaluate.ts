@@ -121,16 +121,16 @@ class Evaluator {
   private noAttr(obj: Value, name: string, nameRange: SourceRange, e: A.Expr): Value {
     const names = obj.type.kind === 'object' ? [...obj.type.attrs.keys()] : obj.isKnown ? [...obj.entries().keys()] : [];
     const root = e.kind === 'getAttr' && e.object.kind === 'variable' ? e.object.name : undefined;
+    // As HCL does, the subject is the traversal step, dot included: `.name`.
+    const step = e.kind === 'getAttr' ? { ...nameRange, start: e.object.range.end } : nameRange;
     if (obj.type.kind === 'map') {
-      return this.fail('Missing map element', `This map does not have an element with the key "${name}".${didYouMean(name, names)}`, nameRange);
+      return this.fail('Missing map element', `This map does not have an element with the key "${name}".${didYouMean(name, names)}`, step);
     }
-    if (root === 'var') {
-      return this.fail('Reference to undeclared input variable', `An input variable named "${name}" has not been declared. Declare it with a variable "${name}" {} block.${didYouMean(name, names)}`, nameRange);
-    }
-    if (root === 'local') {
-      return this.fail('Reference to undeclared local value', `A local value named "${name}" has not been declared.${didYouMean(name, names)}`, nameRange);
-    }
-    return this.fail('Unsupported attribute', `This object does not have an attribute named "${name}".${didYouMean(name, names)}`, nameRange);
+    const why =
+      root === 'var' ? ` No input variable "${name}" is declared: add a variable "${name}" {} block.`
+      : root === 'local' ? ` No local value "${name}" is defined.`
+      : '';
+    return this.fail('Unsupported attribute', `This object does not have an attribute named "${name}".${why}${didYouMean(name, names)}`, step);
   }
 
   private index(coll: Value, key: Value, e: A.IndexExpr): Value {

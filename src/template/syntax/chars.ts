@@ -86,5 +86,6 @@ export function describeChar(s: string, i: number): string {
   const hex = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
   if (cp < 32 || cp === 127) return `the control character ${hex}`;
   if (cp === 0xfeff) return `a byte order mark (${hex})`;
+  if (cp < 128) return `"${String.fromCodePoint(cp)}"`;
   return `"${String.fromCodePoint(cp)}" (${hex})`;
 }

@@ -125,9 +125,10 @@ export class ExprParser extends TemplateParser {
     const saved = this.newlines(true);
     try {
       const star = this.peek();
-      if (star.kind === 'op' && star.text === '*' && this.peekSecond().kind === 'cbrack') {
+      if (star.kind === 'op' && star.text === '*') {
         this.next();
-        const close = this.next();
+        const close = this.expect('cbrack', 'Missing close bracket on splat index', 'The star for a full splat operator must be immediately followed by a closing bracket ("]").');
+        if (!close) return undefined;
         this.restoreNewlines(saved);
         return this.fullSplat(e, span(open.range, close.range));
       }

@@ -77,7 +77,7 @@ const PUNCT: Partial<Record<number, TokenKind>> = {
 /** = ! < > & | + - * / % . ~ */
 const OPERATOR_CHARS = new Set([0x3d, 0x21, 0x3c, 0x3e, 0x26, 0x7c, 0x2b, 0x2d, 0x2a, 0x2f, 0x25, 0x2e, 0x7e]);
 
-const HEREDOC_OPEN = /<<(-?)([\p{ID_Start}_][\p{ID_Continue}_-]*)(\r?\n)?/uy;
+const HEREDOC_OPEN = /<<(-?)([\p{ID_Start}_][\p{ID_Continue}_-]*)/uy;
 
 export class Lexer {
   private i = 0;
@@ -290,6 +290,7 @@ export class Lexer {
     const detail =
       c === 0x27 ? 'Single quotes are not valid. Use double quotes (") to enclose strings.'
       : c === 0x24 && s.charCodeAt(start + 1) === 0x7b ? 'A template interpolation ("${") is only valid inside a quoted string or heredoc: put quotes around it, or write the expression without "${ }".'
+      : c === 0x7e ? 'A strip marker ("~") must touch the brace of its template sequence, as in "${~" or "~}".'
       : `This character (${what}) is not used within the language.`;
     this.fail('Invalid character', detail, t.range);
   }
@@ -322,23 +323,29 @@ export class Lexer {
     if (end < 0) this.fail('Unterminated comment', 'There is no closing "*/" for this comment before the end of the file.', { ...t.range, end: this.pos(start + 2) });
   }
 
-  /** `<<EOT` / `<<-EOT` immediately followed by a newline; false when this is no heredoc. */
+  /**
+   * `<<EOT` / `<<-EOT` and the rest of its line; false when this is no heredoc. HCL wants the
+   * newline right after the marker; anything else there is reported, but the heredoc is still
+   * read as one, so its lines do not turn into a cascade of errors.
+   */
   private heredocStart(): boolean {
     const start = this.i;
     HEREDOC_OPEN.lastIndex = start;
     const m = HEREDOC_OPEN.exec(this.src);
     if (!m) return false;
-    if (m[3] === undefined) {
-      this.i = start + m[0].length;
-      const t = this.push('invalid', start, this.i);
-      this.fail('Invalid heredoc introduction', `The heredoc marker "${m[0]}" must be followed immediately by a newline: the heredoc's text starts on the next line.`, t.range);
-      return true;
-    }
-    this.i = start + m[0].length;
+    const markerEnd = start + m[0].length;
+    let lineEnd = this.src.indexOf('\n', markerEnd);
+    if (lineEnd < 0) lineEnd = this.src.length;
+    const extra = this.src.slice(markerEnd, lineEnd).replace(/\r$/, '');
+    this.i = Math.min(this.src.length, lineEnd + 1);
     this.modes.push({ kind: 'heredoc', marker: m[2]!, flush: m[1] === '-', open: this.tokens.length });
     const t = this.push('oheredoc', start, this.i);
     t.value = m[2]!;
     if (m[1] === '-') t.flush = true;
+    if (extra !== '') {
+      const what = extra.trim() === '' ? 'spaces' : `"${extra.trim()}"`;
+      this.fail('Invalid heredoc introduction', `The heredoc marker "${m[0]}" must be followed immediately by a newline (found ${what}): the heredoc's text starts on the next line.`, this.range(markerEnd, markerEnd + extra.length));
+    }
     return true;
   }
 

@@ -34,6 +34,11 @@ export class LineTracker implements PositionSource {
     let col = this.col;
     while (i < offset) {
       const c = s.charCodeAt(i);
+      if (i === 0 && c === 0xfeff) {
+        // A byte order mark takes no column.
+        i++;
+        continue;
+      }
       if (c === 10) {
         line++;
         col = 1;
@@ -66,9 +71,9 @@ export class LineTracker implements PositionSource {
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    const lineStart = idx < 0 ? 0 : this.lineStarts[idx]!;
+    const lineStart = idx < 0 ? (this.text.charCodeAt(0) === 0xfeff ? 1 : 0) : this.lineStarts[idx]!;
     let col = idx < 0 ? this.base.column : 1;
-    for (let i = lineStart; i < offset; i++) {
+    for (let i = Math.min(lineStart, offset); i < offset; i++) {
       const c = this.text.charCodeAt(i);
       if (c >= 0xd800 && c <= 0xdbff && i + 1 < offset && (this.text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
       col++;
