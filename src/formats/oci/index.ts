@@ -2,7 +2,7 @@
 export { MEDIA, REF_NAME, hostPlatform, parsePlatform, formatPlatform, selectPlatform, isIndex, isManifest, layerCompression } from './media.js';
 export type { Descriptor, Manifest, Index, ImageConfig, RuntimeConfig, Platform, History } from './media.js';
 export { Digester, sha256Digest, digestHex } from './digest.js';
-export { compress, decompress, parallelGzip, zstdAvailable, zstdMissingMessage, type Compression } from './compression.js';
+export { compress, decompress, parallelGzip, DEFAULT_GZIP_LEVEL, zstdAvailable, zstdMissingMessage, type Compression } from './compression.js';
 export { snapshot, diffTree, type FsSnapshot, type LayerEntry, type DiffOptions } from './fs-diff.js';
 export { tarBytes, writeLayer, layerMediaType, type WrittenLayer } from './layer.js';
 export { OciLayout, LayoutError } from './layout.js';
