@@ -176,7 +176,7 @@ export class BuildRun {
       config,
       buildName: this.name,
       builderType: this.job.build.type,
-      sourceName: this.job.build.sourceName,
+      sourceName: this.job.build.sourceRef.slice(this.job.build.type.length + 1),
       runId: this.env.runId,
       signal,
       ui: this.ui,

@@ -36,8 +36,13 @@ export interface ComponentContext<C> {
   readonly config: C;
   /** Full build name, e.g. `golden.amazon-ebs.ubuntu`. */
   readonly buildName: string;
-  /** The builder type and source name of this build (PACKER_BUILDER_TYPE, source.name). */
+  /** The builder type of this build (PACKER_BUILDER_TYPE). */
   readonly builderType: string;
+  /**
+   * The name of the top-level source block this build comes from — what Packer calls the build
+   * name in PACKER_BUILD_NAME, the manifest's `name` and `{{.BuildName}}` (a nested source
+   * block's `name = …` renames the build, not this).
+   */
   readonly sourceName: string;
   readonly runId: string;
   readonly signal: AbortSignal;

@@ -4,8 +4,10 @@
  * spaces and tabs neither counts nor changes, and a line that starts with an interpolation or
  * directive has the indentation of the literal text before it (none if there is none).
  *
- * This works on the lexer's tokens, before any strip markers (`~`) are applied: it sees the
- * heredoc exactly as written.
+ * This works on the lexer's tokens, before strip markers (`~`) are applied, but it follows what
+ * HCL (and so Packer) actually does with them: a `~}` that eats the newline ending its line also
+ * takes away the next line's standing as a line start, so that line keeps its indentation.
+ * (Known upstream as hashicorp/terraform#23710; kiln keeps templates producing Packer's bytes.)
  */
 import type { Token } from './lexer.js';
 
@@ -22,6 +24,7 @@ export function flushHeredocTokens(tokens: Token[], open: number): void {
   let min = Infinity;
   let depth = 0;
   let atLineStart = true;
+  let stripPending = false;
   for (let k = open + 1; k < tokens.length; k++) {
     const t = tokens[k]!;
     if (depth === 0 && t.kind === 'cheredoc') break;
@@ -33,9 +36,19 @@ export function flushHeredocTokens(tokens: Token[], open: number): void {
     }
     if (t.kind === 'tmplEnd') {
       depth--;
+      if (depth === 0 && t.strip) stripPending = true;
       continue;
     }
     if (depth !== 0 || t.kind !== 'lit') continue;
+    if (stripPending) {
+      stripPending = false;
+      // The strip runs through the first newline: the text after it no longer starts a line.
+      if (/^[ \t]*\r?\n/.test(t.text)) {
+        atLineStart = false;
+        const rest = t.text.replace(/^[ \t]*\r?\n/, '');
+        if (rest === '') continue;
+      }
+    }
     if (atLineStart) {
       // A line of only blanks ends with its newline; blanks before `${` are indentation.
       if (!/^[ \t]*\r?\n$/.test(t.text)) {

@@ -1,0 +1,69 @@
+/**
+ * Differential: the same templates (null builders, shell-local, only/except/override, dynamic
+ * blocks, failing provisioners, valid_exit_codes, manifest) built by Packer 1.6.6 and by kiln,
+ * in the same run, with the same command line. Their exit codes, finished/errored builds, the
+ * lines the provisioners wrote (and their order within each build) and the manifests agree.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/cli.js';
+import { PACKER, skipWithout } from '../helpers/components.js';
+
+const DIFF = join(ROOT, 'test', 'fixtures', 'differential');
+const fixtures = readdirSync(DIFF).filter((n) => /^\d\d-/.test(n));
+const work = mkdtempSync(join(tmpdir(), 'kiln-differential-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function run(fixture: string, who: 'packer' | 'kiln'): string {
+  const out = join(work, `${fixture}-${who}`);
+  const env = { ...process.env, ...(who === 'kiln' && { PACKER: join(ROOT, 'test', 'helpers', 'kiln-as-packer.sh'), KILN_STATE_DIR: join(work, 'state') }) };
+  execFileSync('bash', [join(DIFF, 'run-packer.sh'), join(DIFF, fixture), out], { env, stdio: 'ignore' });
+  return out;
+}
+
+function read(dir: string, name: string): string | undefined {
+  return existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : undefined;
+}
+
+/** Trace lines grouped by their build prefix, in the order each build wrote them. */
+function perBuild(trace: string | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const line of (trace ?? '').split('\n').filter(Boolean)) (out[line.split(' ')[0]!] ??= []).push(line);
+  return out;
+}
+
+/** A manifest with run-specific values blanked and builds in a stable order. */
+function normalizedManifest(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  const m = JSON.parse(text) as { builds: Array<Record<string, unknown>>; last_run_uuid: string };
+  const builds = m.builds.map((b) => ({ ...b, build_time: typeof b.build_time, packer_run_uuid: typeof b.packer_run_uuid }));
+  builds.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  return { builds, last_run_uuid: typeof m.last_run_uuid };
+}
+
+describe.skipIf(skipWithout(PACKER))('kiln against Packer 1.6.6 on the differential fixtures', () => {
+  it('has the fixtures', () => {
+    expect(fixtures.length).toBeGreaterThanOrEqual(15);
+  });
+
+  for (const fixture of fixtures) {
+    it(`${fixture}: same exit code, builds, provisioner output and manifest`, () => {
+      const p = run(fixture, 'packer');
+      const k = run(fixture, 'kiln');
+      const why = `\n--- packer ---\n${read(p, 'stdout')}${read(p, 'stderr')}\n--- kiln ---\n${read(k, 'stdout')}${read(k, 'stderr')}`;
+      expect(read(k, 'exit-code'), why).toBe(read(p, 'exit-code'));
+      expect(read(k, 'builds.txt'), why).toBe(read(p, 'builds.txt'));
+      expect(read(k, 'trace.sorted.txt'), why).toBe(read(p, 'trace.sorted.txt'));
+      expect(perBuild(read(k, 'trace.txt')), why).toEqual(perBuild(read(p, 'trace.txt')));
+      expect(normalizedManifest(read(k, 'manifest.json')), why).toEqual(normalizedManifest(read(p, 'manifest.json')));
+    });
+  }
+
+  it('the kiln side left no temporary directory behind', () => {
+    const left = readdirSync(tmpdir()).filter((n) => n.startsWith('kiln-shell-'));
+    expect(left.filter((n) => execFileSync('find', [join(tmpdir(), n), '-maxdepth', '0', '-mmin', '-5'], { encoding: 'utf8' }).trim() !== '')).toEqual([]);
+  });
+});
