@@ -237,6 +237,16 @@ export class ExprParser extends TemplateParser {
 
   private quoted(): A.Expr | undefined {
     const open = this.next();
+    // Most strings are plain text: build those directly rather than through the template parser.
+    const first = this.toks[this.p]!;
+    const second = this.toks[this.p + 1];
+    if (first.kind === 'cquote' || (first.kind === 'lit' && second?.kind === 'cquote')) {
+      const close = first.kind === 'cquote' ? first : second!;
+      this.p += first.kind === 'cquote' ? 1 : 2;
+      const range = span(open.range, close.range);
+      const literal: A.TemplateLiteral = first.kind === 'lit' ? { kind: 'literal', value: first.value ?? first.text, range: first.range } : { kind: 'literal', value: '', range };
+      return { kind: 'template', parts: [literal], range };
+    }
     const parts = this.templateParts('cquote');
     if (!parts) return undefined;
     const close = this.toks[this.p]!;
@@ -296,7 +306,6 @@ export class ExprParser extends TemplateParser {
   private tupleOrFor(): A.Expr | undefined {
     const open = this.next();
     const saved = this.newlines(true);
-    this.enter(open.range);
     try {
       if (this.is('ident', 'for')) return this.forExpr(open, 'cbrack');
       const elems: A.Expr[] = [];
@@ -314,14 +323,12 @@ export class ExprParser extends TemplateParser {
       const close = this.next();
       return { kind: 'tuple', elems, range: span(open.range, close.range) };
     } finally {
-      this.leave();
       this.restoreNewlines(saved);
     }
   }
 
   private objectOrFor(): A.Expr | undefined {
     const open = this.next();
-    this.enter(open.range);
     // Newlines separate object items, but a `for` may start on the next line.
     const saved = this.newlines(true);
     try {
@@ -329,7 +336,6 @@ export class ExprParser extends TemplateParser {
       this.newlines(false);
       return this.object(open);
     } finally {
-      this.leave();
       this.restoreNewlines(saved);
     }
   }

@@ -96,10 +96,16 @@ export class JsonReader {
       if (word[0] === 'null') return { kind: 'literal', value: null, range: this.range(start) };
       this.stop('Invalid JSON keyword', `The keyword "${word[0]}" is not valid. Valid keywords are true, false, and null; a string must be in double quotes.`, start, this.i);
     }
-    if (c === 0x2f && (this.s[this.i + 1] === '/' || this.s[this.i + 1] === '*')) {
-      this.stop('Comments are not allowed in JSON', 'JSON has no comment syntax. In an HCL JSON configuration, a property named "//" holds a comment instead.', start, start + 2);
-    }
+    this.refuseComment();
     this.stop('Missing JSON value', `Expected a JSON value (an object, array, string, number, true, false or null), but found ${this.found()}.`);
+  }
+
+  /** Line and block comments are common in hand-written JSON: say plainly that JSON has none. */
+  private refuseComment(): void {
+    const n = this.s[this.i + 1];
+    if (this.s[this.i] === '/' && (n === '/' || n === '*')) {
+      this.stop('Comments are not allowed in JSON', 'JSON has no comment syntax. In an HCL JSON configuration, a property named "//" holds a comment instead.', this.i, this.i + 2);
+    }
   }
 
   private object(depth: number): JsonValue {
@@ -114,6 +120,7 @@ export class JsonReader {
     for (;;) {
       this.ws();
       if (this.s.charCodeAt(this.i) !== 0x22) {
+        this.refuseComment();
         const detail = this.i >= this.s.length ? 'The object is not closed before the end of the file.' : `An object property name must be a string in double quotes, but found ${this.found()}.`;
         this.stop('Invalid object property name', detail);
       }

@@ -1,0 +1,115 @@
+/**
+ * The parsers must survive anything: truncated, mutated, binary or hostile input comes back as
+ * diagnostics with sane positions, never as an exception or a hang. (The 10,000-case fuzz test
+ * of `validate` lives with the CLI tests; this is the syntax layer's own quick version.)
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Diagnostic } from '../../../src/core/errors/diagnostic.js';
+import { formatHCL } from '../../../src/template/fmt/format.js';
+import { parseHCL, parseJSON } from '../../../src/template/syntax/index.js';
+import { PACKER_JSON_SCHEMA } from '../../../src/template/syntax/packer-schema.js';
+
+const DIR = join(import.meta.dirname, '..', '..', 'fixtures', 'syntax');
+const HCL = readFileSync(join(DIR, 'realistic.pkr.hcl'), 'utf8');
+const JSON_TEXT = readFileSync(join(DIR, 'realistic.pkr.json'), 'utf8');
+
+/** A small deterministic PRNG (so a failure can be replayed). */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1103515245 + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const PIECES = ['{', '}', '[', ']', '(', ')', '"', '=', ',', '.', ':', '?', '!', '-', '*', '/', '<', '>', '&', '|', '$', '%', '~', '#', '\n', ' ', '\t', "'", 'a', '0', '\\', '${', '%{', '<<EOT\n', '<<-X\n', 'EOT\n', '...', '=>', '\r\n', 'é', '🙂', '\u0000', '\ufeff', '//', '/*', '*/', 'for', 'if', 'in', '\ud800'];
+
+function mutate(text: string, rnd: () => number): string {
+  let t = text;
+  const edits = 1 + Math.floor(rnd() * 4);
+  for (let k = 0; k < edits; k++) {
+    const i = Math.floor(rnd() * (t.length + 1));
+    const r = rnd();
+    if (r < 0.25) t = t.slice(0, i) + t.slice(i + 1 + Math.floor(rnd() * 8));
+    else if (r < 0.55) t = t.slice(0, i) + PIECES[Math.floor(rnd() * PIECES.length)]! + t.slice(i);
+    else if (r < 0.7) t = t.slice(0, i);
+    else if (r < 0.85) t = t.slice(0, i) + t.slice(Math.floor(rnd() * t.length));
+    else t = t.slice(0, i) + t.slice(i, i + Math.floor(rnd() * 200)).repeat(2) + t.slice(i);
+  }
+  return t;
+}
+
+function checkPositions(diags: readonly Diagnostic[], text: string, filename: string): void {
+  const lines = text.split('\n').length;
+  for (const d of diags) {
+    expect(d.severity).toBe('error');
+    expect(d.summary.length).toBeGreaterThan(0);
+    const s = d.subject;
+    expect(s).toBeDefined();
+    expect(s!.filename).toBe(filename);
+    expect(s!.start.line).toBeGreaterThanOrEqual(1);
+    expect(s!.start.line).toBeLessThanOrEqual(lines);
+    expect(s!.start.column).toBeGreaterThanOrEqual(1);
+    expect(s!.start.byte).toBeGreaterThanOrEqual(0);
+    expect(s!.start.byte).toBeLessThanOrEqual(text.length);
+    expect(s!.end.byte).toBeGreaterThanOrEqual(s!.start.byte);
+  }
+}
+
+describe('robustness', () => {
+  it('the realistic fixtures parse cleanly', () => {
+    expect(parseHCL(HCL, 'r.pkr.hcl').diagnostics).toEqual([]);
+    expect(parseJSON(JSON_TEXT, 'r.pkr.json', PACKER_JSON_SCHEMA).diagnostics).toEqual([]);
+  });
+
+  it('2,000 mutated and truncated templates: no exception, sane diagnostics, fmt idempotent when clean', () => {
+    const rnd = random(20261122);
+    let clean = 0;
+    for (let n = 0; n < 1000; n++) {
+      const text = mutate(HCL, rnd);
+      const r = parseHCL(text, 'm.pkr.hcl');
+      expect(r.file.syntax).toBe('hcl');
+      checkPositions(r.diagnostics, text, 'm.pkr.hcl');
+      const f = formatHCL(text, 'm.pkr.hcl');
+      if (r.diagnostics.length === 0) {
+        clean++;
+        expect(formatHCL(f.output, 'm.pkr.hcl').output).toBe(f.output);
+      } else expect(f.output).toBe(text);
+    }
+    for (let n = 0; n < 1000; n++) {
+      const text = mutate(JSON_TEXT, rnd);
+      const r = parseJSON(text, 'm.pkr.json', PACKER_JSON_SCHEMA);
+      expect(r.file.syntax).toBe('json');
+      checkPositions(r.diagnostics, text, 'm.pkr.json');
+    }
+    // Some mutations leave valid text (a changed name, a removed blank): those must stay valid.
+    expect(clean).toBeGreaterThan(20);
+  });
+
+  it('hostile inputs terminate with diagnostics', () => {
+    const inputs = [
+      '\u0000\u0001\u0002\u00ff'.repeat(1000),
+      Array.from({ length: 5000 }, (_, i) => String.fromCharCode((i * 7919) % 65536)).join(''),
+      '"'.repeat(10001),
+      '${'.repeat(5000),
+      '{'.repeat(20000),
+      '}'.repeat(20000),
+      '<<EOT\n'.repeat(3000),
+      'a = <<EOT\n' + 'x\n'.repeat(10000),
+      '/*'.repeat(5000),
+      'a '.repeat(20000),
+      'a = ' + 'x.'.repeat(20000),
+      'a = ' + '1 + '.repeat(20000) + '1',
+      'a = "' + '%{ if x }'.repeat(20000),
+      'a = [' + '"x",\n'.repeat(20000),
+    ];
+    for (const text of inputs) {
+      const h = parseHCL(text, 'h.pkr.hcl');
+      checkPositions(h.diagnostics, text, 'h.pkr.hcl');
+      const j = parseJSON(text, 'h.pkr.json', PACKER_JSON_SCHEMA);
+      expect(j.diagnostics.length).toBeGreaterThan(0);
+    }
+  });
+});
