@@ -1,13 +1,11 @@
 /**
- * The `file` builder: writes `content`, or copies `source`, to `target` (streamed; missing
- * parent directories created), then runs the provisioners. Handy for tests and for feeding
+ * The `file` builder: writes `content`, or copies `source`, to `target` (streamed, holes kept;
+ * missing parent directories created), then runs the provisioners. Handy for tests and for feeding
  * post-processors with an existing file.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { builder, NoneCommunicator, z, type PluginSet } from '../../src/sdk/index.js';
+import { builder, copySparse, NoneCommunicator, z, type PluginSet } from '../../src/sdk/index.js';
 
 const schema = z
   .object({
@@ -36,7 +34,8 @@ const fileBuilder = builder({
           ctx.ui.say(`Copying ${source} to ${target}`);
           const st = await stat(source!).catch(() => undefined);
           if (!st?.isFile()) throw new Error(`source file "${source}" does not exist or is not a regular file`);
-          await pipeline(createReadStream(source!), createWriteStream(tmp, { mode: st.mode & 0o777 }), { signal: ctx.signal });
+          // Sparse-aware: a disk image's holes are neither read nor written (as cp --sparse=always).
+          await copySparse(source!, tmp, { mode: st.mode & 0o777, signal: ctx.signal });
         }
         await rename(tmp, target);
       } catch (err) {

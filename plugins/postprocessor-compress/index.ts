@@ -5,13 +5,12 @@
  * build never leaves a truncated archive under the real name. Its input is not kept unless
  * keep_input_artifact says so (Packer's default).
  */
-import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { postProcessor, z, type Artifact, type PluginSet, type Reaper, checkTemplate, renderTemplate, templateVars } from '../../src/sdk/index.js';
+import { postProcessor, z, type Artifact, type PluginSet, type Reaper, checkTemplate, renderTemplate, sparseFileChunks, templateVars } from '../../src/sdk/index.js';
 import { compressor, coresFor, detectFormat, type Format } from './format.js';
 import { tarStream } from './tar.js';
 
@@ -79,7 +78,8 @@ const compress = postProcessor({
     try {
       // Opened before the pipeline starts, so the removal below can never run ahead of the creation.
       fh = await open(part, 'wx', 0o644);
-      const source = fmt.archive === 'tar' ? Readable.from(tarStream(files, ctx.signal)) : createReadStream(files[0]!, { highWaterMark: 1 << 20 });
+      // Disk images are sparse: holes are fed to the compressor as zeros without reading them.
+      const source = fmt.archive === 'tar' ? Readable.from(tarStream(files, ctx.signal)) : Readable.from(sparseFileChunks(files[0]!, (await stat(files[0]!)).size, { signal: ctx.signal }));
       const sink = fh.createWriteStream(); // closes the handle when done
       const squeeze = compressor(fmt.algorithm, compression_level);
       if (squeeze) await pipeline(source, squeeze, sink, { signal: ctx.signal });

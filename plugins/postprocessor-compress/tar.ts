@@ -7,9 +7,9 @@
  * permission bits, owner and group, and modification time 0 (Packer zeroes times so archives
  * are reproducible).
  */
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { sparseFileChunks } from '../../src/sdk/index.js';
 
 const BLOCK = 512;
 /** Largest values the octal ustar fields hold: 11 digits for size, 7 for ids. */
@@ -154,7 +154,8 @@ export async function* tarStream(files: readonly string[], signal?: AbortSignal)
     });
     let read = 0;
     if (size > 0) {
-      for await (const chunk of createReadStream(path, { start: 0, end: size - 1, highWaterMark: 1 << 20, signal }) as AsyncIterable<Buffer>) {
+      // Sparse-aware: a disk image's holes are not read, only emitted as zeros.
+      for await (const chunk of sparseFileChunks(path, size, { signal })) {
         read += chunk.length;
         yield chunk;
       }

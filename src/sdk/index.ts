@@ -40,6 +40,7 @@ export { connectSsh, sshSettings, temporaryKeyPair, clearTemporaryKey, type SshT
 // post-processors share (input disk, raw bytes, partial outputs, reproducible identity).
 export {
   ADAPTER_TYPES,
+  copySparse,
   dataBlocks,
   dataRegions,
   detectImageFormat,
@@ -57,6 +58,7 @@ export {
   QemuImgError,
   readAll,
   sparseChunks,
+  sparseFileChunks,
   writeAtomically,
   writeDynamicVhd,
   writeError,

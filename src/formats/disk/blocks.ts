@@ -4,7 +4,7 @@
  * every batch gets its own buffer, so a consumer may keep a block while it compresses or writes
  * it; memory stays bounded by how many blocks the consumer keeps in flight.
  */
-import type { FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dataRegions, type Region } from './data-map.js';
 
 export interface DataBlock {
@@ -115,6 +115,16 @@ export async function* sparseChunks(file: FileHandle, path: string, size: number
   opts.onProgress?.(size);
 }
 
+/** `sparseChunks` of the first `size` bytes of the file at `path`, opening and closing it. */
+export async function* sparseFileChunks(path: string, size: number, opts: BlockReadOptions = {}): AsyncGenerator<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    yield* sparseChunks(fh, path, size, opts);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Reads exactly buf.length bytes at `position`; a short file is an error (it changed under us). */
 export async function readFully(file: FileHandle, buf: Buffer, position: number): Promise<void> {
   let done = 0;
@@ -123,6 +133,13 @@ export async function readFully(file: FileHandle, buf: Buffer, position: number)
     if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${position + done}: the image shrank while it was read`);
     done += bytesRead;
   }
+}
+
+/** Writes `parts` one after another from `position` (one writev call when the kernel takes it all). */
+export async function writevFully(fh: FileHandle, parts: Buffer[], position: number): Promise<void> {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const { bytesWritten } = await fh.writev(parts, position);
+  if (bytesWritten < total) await writeFully(fh, Buffer.concat(parts).subarray(bytesWritten), position + bytesWritten);
 }
 
 /** Writes all of buf at `position`. */

@@ -4,13 +4,14 @@
  * qemu-img. Sparse inputs are read by their data map, so holes cost nothing.
  */
 export { dataRegions, type Region } from './data-map.js';
-export { dataBlocks, isZero, sparseChunks, type BlockReadOptions, type DataBlock } from './blocks.js';
+export { dataBlocks, isZero, sparseChunks, sparseFileChunks, type BlockReadOptions, type DataBlock } from './blocks.js';
 export { detectImageFormat, type ImageFormat } from './detect.js';
 export { formatUuid, imageIdentity, IdentityError, type IdentityOptions, type ImageIdentity } from './identity.js';
 export { openDiskImage } from './open.js';
 export { DiskFullError, isDiskFull, PARTIAL_NAME, partialPath, writeAtomically, writeError, type PartialRecorder } from './output.js';
 export { QEMU_IMG_PACKAGE, QemuImgError, qemuImg, qemuImgConvert, qemuImgInfo, type ConvertOptions, type ImageInfo, type QemuImgOptions } from './qemu-img.js';
 export { readAll, type DiskReader } from './reader.js';
+export { copySparse } from './sparse-copy.js';
 export { chsGeometry, parseFooter, VhdFormatError, type Geometry, type VhdFooter } from './vhd/footer.js';
 export { openVhd, type VhdInfo } from './vhd/read.js';
 export { dynamicVhdSize, fixedVhdInPlace, fixedVhdSize, MIB, writeDynamicVhd, writeFixedVhd, type VhdWriteOptions } from './vhd/write.js';

@@ -9,11 +9,13 @@ import { closeSync, openSync, readFileSync, rmSync, statSync, truncateSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sparseFileChunks } from '../../../src/formats/disk/blocks.js';
 import { dataRegions } from '../../../src/formats/disk/data-map.js';
 import { detectImageFormat } from '../../../src/formats/disk/detect.js';
 import { imageIdentity } from '../../../src/formats/disk/identity.js';
 import { openDiskImage } from '../../../src/formats/disk/open.js';
 import { readAll, type DiskReader } from '../../../src/formats/disk/reader.js';
+import { copySparse } from '../../../src/formats/disk/sparse-copy.js';
 import { chsGeometry, parseFooter, VhdFormatError } from '../../../src/formats/disk/vhd/footer.js';
 import { openVhd } from '../../../src/formats/disk/vhd/read.js';
 import { dynamicVhdSize, fixedVhdInPlace, fixedVhdSize, writeDynamicVhd, writeFixedVhd } from '../../../src/formats/disk/vhd/write.js';
@@ -251,6 +253,24 @@ describe('sparse input', () => {
     // With FIEMAP (ext4 here) only the two pieces are data; without it, the whole file is.
     expect(covered === 64 * MIB || covered < MIB).toBe(true);
     for (const [at] of [[MIB], [40 * MIB]] as const) expect(regions.some((r) => r.offset <= at && at < r.offset + r.length)).toBe(true);
+  });
+
+  it('copies a sparse file keeping its holes and its bytes', async () => {
+    const raw = sparseRaw('copy-src.raw', 32 * MIB, PIECES.slice(0, 3));
+    const dst = join(dir, 'copy-dst.raw');
+    rmSync(dst, { force: true });
+    await copySparse(raw, dst, { mode: 0o600 });
+    expect(statSync(dst).size).toBe(32 * MIB);
+    expect(statSync(dst).mode & 0o777).toBe(0o600);
+    expect(statSync(dst).blocks * 512).toBeLessThan(4 * MIB);
+    expect(readFileSync(dst).equals(readFileSync(raw))).toBe(true);
+  });
+
+  it('streams every byte of a sparse file, holes as zeros', async () => {
+    const raw = sparseRaw('chunks.raw', 20 * MIB + 1000, PIECES.slice(0, 3));
+    const parts: Buffer[] = [];
+    for await (const c of sparseFileChunks(raw, 20 * MIB + 1000)) parts.push(Buffer.from(c));
+    expect(Buffer.concat(parts).equals(readFileSync(raw))).toBe(true);
   });
 
   it('opens each format through openDiskImage', async () => {

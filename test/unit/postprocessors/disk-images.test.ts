@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Artifact } from '../../../src/sdk/artifact.js';
 import type { PostProcessorPlugin } from '../../../src/sdk/plugin.js';
+import compressPlugin from '../../../plugins/postprocessor-compress/index.js';
 import qcow2Plugin from '../../../plugins/postprocessor-qcow2/index.js';
 import vhdPlugin from '../../../plugins/postprocessor-vhd/index.js';
 import vmdkPlugin from '../../../plugins/postprocessor-vmdk/index.js';
@@ -19,6 +20,7 @@ const MIB = 1 << 20;
 const vhd = vhdPlugin.postProcessors[0]! as PostProcessorPlugin<unknown>;
 const vmdk = vmdkPlugin.postProcessors[0]! as PostProcessorPlugin<unknown>;
 const qcow2 = qcow2Plugin.postProcessors[0]! as PostProcessorPlugin<unknown>;
+const compress = compressPlugin.postProcessors[0]! as PostProcessorPlugin<unknown>;
 
 let dir: string;
 beforeAll(() => {
@@ -144,5 +146,19 @@ describe('qcow2 post-processor', () => {
       process.env.PATH = path;
     }
     expect(readdirSync(dir).filter((n) => n.endsWith('.part'))).toEqual([]);
+  });
+});
+
+describe('compress post-processor with disk images', () => {
+  it('compresses a sparse image (gzip and tar.gz) to the same bytes, reading only its data', async () => {
+    const input = raw('big-sparse.raw', 256 * MIB);
+    for (const output of [join(dir, 'img.raw.gz'), join(dir, 'img.tar.gz')]) {
+      const { result } = await run(compress, { output }, fileArtifact([input]));
+      expect(result.artifact.files).toEqual([output]);
+    }
+    const hash = (cmd: string) => execFileSync('sh', ['-c', `${cmd} | sha256sum`], { encoding: 'utf8' }).split(' ')[0];
+    const want = hash(`cat ${input}`);
+    expect(hash(`gzip -dc ${join(dir, 'img.raw.gz')}`)).toBe(want);
+    expect(hash(`tar -xzOf ${join(dir, 'img.tar.gz')} big-sparse.raw`)).toBe(want);
   });
 });

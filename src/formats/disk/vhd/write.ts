@@ -10,9 +10,10 @@
  * Dynamic: footer copy, dynamic header ("cxsparse"), block allocation table, then for each 2 MiB
  * block holding data its sector bitmap and data, and the footer; all-zero blocks are not stored.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { ImageIdentity } from '../identity.js';
-import { dataBlocks, writeFully, zeroBytes, type BlockReadOptions } from '../blocks.js';
+import { dataBlocks, writeFully, writevFully, zeroBytes, type BlockReadOptions } from '../blocks.js';
+import { copyData } from '../sparse-copy.js';
 import { buildFooter, DISK_TYPE_DYNAMIC, DISK_TYPE_FIXED, SECTOR, vhdChecksum } from './footer.js';
 
 export const MIB = 1 << 20;
@@ -21,8 +22,6 @@ export const DEFAULT_BLOCK_SIZE = 2 * MIB;
 const HEADER_OFFSET = 512;
 const HEADER_SIZE = 1024;
 const BAT_OFFSET = HEADER_OFFSET + HEADER_SIZE;
-/** Granularity of hole detection when copying a raw image into a fixed VHD. */
-const COPY_BLOCK = 64 << 10;
 
 export interface VhdWriteOptions extends BlockReadOptions {
   identity: ImageIdentity;
@@ -69,9 +68,7 @@ export async function writeFixedVhd(raw: string, out: string, size: number, opts
   const src = await open(raw, 'r');
   const dst = await open(out, 'wx', 0o644);
   try {
-    const w = new CoalescingWriter(dst);
-    for await (const b of dataBlocks(src, raw, rawSize, COPY_BLOCK, opts)) await w.add(b.offset, b.data);
-    await w.flush();
+    await copyData(src, raw, rawSize, dst, opts);
     await dst.truncate(size);
     await writeFully(dst, buildFooter({ diskType: DISK_TYPE_FIXED, currentSize: size, identity: opts.identity }), size);
     await dst.sync();
@@ -123,33 +120,4 @@ function dynamicHeader(entries: number, blockSize: number): Buffer {
   h.writeUInt32BE(blockSize, 32);
   h.writeUInt32BE(vhdChecksum(h, 36), 36);
   return h;
-}
-
-
-async function writevFully(fh: FileHandle, parts: Buffer[], position: number): Promise<void> {
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const { bytesWritten } = await fh.writev(parts, position);
-  if (bytesWritten < total) await writeFully(fh, Buffer.concat(parts).subarray(bytesWritten), position + bytesWritten);
-}
-
-/** Joins writes of adjacent blocks into one call (up to 4 MiB), so a copy makes few system calls. */
-class CoalescingWriter {
-  private parts: Buffer[] = [];
-  private start = 0;
-  private end = 0;
-
-  constructor(private readonly fh: FileHandle) {}
-
-  async add(offset: number, data: Buffer): Promise<void> {
-    if (this.parts.length > 0 && (offset !== this.end || this.end - this.start >= 4 * MIB)) await this.flush();
-    if (this.parts.length === 0) this.start = this.end = offset;
-    this.parts.push(data);
-    this.end += data.length;
-  }
-
-  async flush(): Promise<void> {
-    if (this.parts.length === 0) return;
-    await writevFully(this.fh, this.parts, this.start);
-    this.parts = [];
-  }
 }
