@@ -4,7 +4,7 @@
  * 72 bytes, which bcrypt requires, $2a$ and $2b$ hashes are computed identically).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { genSaltSync, hashSync } from 'bcryptjs';
+import { bcryptLib } from './lazy-libraries.js';
 import { T } from '../types.js';
 import { Value } from '../value.js';
 import { FunctionError, type FuncDef } from './define.js';
@@ -60,8 +60,8 @@ export const CRYPTO_FUNCTIONS: Record<string, FuncDef> = {
       if (cost < 4) cost = 10;
       if (cost > 31) throw new FunctionError(`error occured generating password crypto/bcrypt: cost ${cost} is outside allowed inclusive range 4..31`, 1);
       if (Buffer.byteLength(s!.str()) > 72) throw new FunctionError('error occured generating password bcrypt: password length exceeds 72 bytes', 0);
-      const salt = genSaltSync(cost).replace(/^\$2b\$/, '$2a$');
-      return Value.string(hashSync(s!.str(), salt));
+      const salt = bcryptLib().genSaltSync(cost).replace(/^\$2b\$/, '$2a$');
+      return Value.string(bcryptLib().hashSync(s!.str(), salt));
     },
   },
 

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, posix, resolve } from 'node:path';
-import picomatch from 'picomatch';
+import { picomatchLib } from './lazy-libraries.js';
 import { T } from '../types.js';
 import { Value } from '../value.js';
 import { FunctionError, type FuncDef, type FunctionContext } from './define.js';
@@ -74,11 +74,11 @@ function modeString(st: Stats): string {
 
 /** Files under `root` (relative, slash-separated) whose path matches the glob; symlinked directories are not entered. */
 function glob(root: string, pattern: string): string[] {
-  const isMatch = picomatch(pattern, { dot: true });
+  const isMatch = picomatchLib()(pattern, { dot: true });
   // Only the directories the pattern's literal leading segments name need walking.
   const literal: string[] = [];
   for (const seg of pattern.split('/').slice(0, -1)) {
-    if (picomatch.scan(seg).isGlob) break;
+    if (picomatchLib().scan(seg).isGlob) break;
     literal.push(seg);
   }
   const maxDepth = pattern.includes('**') ? Infinity : pattern.split('/').length;

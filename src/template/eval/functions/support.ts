@@ -22,10 +22,12 @@ export function wholeNumber(v: Value, param: string, index: number): number {
   return n;
 }
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Created on first use: building it loads ICU break data, which every kiln start would pay for.
+let segmenter: Intl.Segmenter | undefined;
 
 /** The user-perceived characters of a string: "é" written as e + U+0301 is one. */
 export function graphemes(s: string): string[] {
+  segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   return Array.from(segmenter.segment(s), (seg) => seg.segment);
 }
 

@@ -6,7 +6,8 @@
  * which go-cty-yaml keeps from YAML 1.1), numbers (decimal, 0x, 0o, floats, .inf) or RFC 3339
  * timestamps (returned as strings). Encoding writes block style with double-quoted strings.
  */
-import { Document, LineCounter, Scalar, YAMLMap, YAMLSeq, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Node } from 'yaml';
+import type { Document, LineCounter, Scalar, YAMLMap, YAMLSeq, Node, parseAllDocuments } from 'yaml';
+import { yamlLib as Y } from './lazy-libraries.js';
 import { convert, formatNumber } from '../convert.js';
 import { T, friendlyName } from '../types.js';
 import { Value } from '../value.js';
@@ -134,13 +135,13 @@ class YamlDecoder {
 
   value(node: unknown): Value {
     if (node === null || node === undefined) return Value.null(T.dynamic);
-    if (isAlias(node)) {
+    if (Y().isAlias(node)) {
       const target = node.resolve(this.doc);
       if (!target) throw this.error(node, `reference to undefined anchor ${JSON.stringify(node.source)}`);
       if (this.open.has(target)) throw this.error(node, `cannot refer to anchor ${JSON.stringify(node.source)} from inside its own definition`);
       return this.value(target);
     }
-    if (isScalar(node)) {
+    if (Y().isScalar(node)) {
       try {
         return resolveScalar(String(node.value), node.tag, node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE');
       } catch (err) {
@@ -149,11 +150,11 @@ class YamlDecoder {
     }
     this.open.add(node as Node);
     try {
-      if (isSeq(node)) {
+      if (Y().isSeq(node)) {
         if (node.tag && node.tag !== `${TAG}seq`) throw this.error(node, `can't interpret sequence as ${node.tag}`);
         return Value.tuple(node.items.map((item) => this.value(item)));
       }
-      if (isMap(node)) return this.mapping(node);
+      if (Y().isMap(node)) return this.mapping(node);
       throw this.error(node as Node, 'unsupported YAML node');
     } finally {
       this.open.delete(node as Node);
@@ -165,7 +166,7 @@ class YamlDecoder {
     const attrs = new Map<string, Value>();
     for (const pair of node.items) {
       const key = pair.key as Node | null;
-      if (!isScalar(key)) throw this.error(key ?? node, 'only strings are allowed as mapping keys');
+      if (!Y().isScalar(key)) throw this.error(key ?? node, 'only strings are allowed as mapping keys');
       const isMerge = (key.tag === undefined && key.type === 'PLAIN' && key.value === '<<') || key.tag === `${TAG}merge`;
       if (isMerge) {
         this.merge(attrs, pair.value, key);
@@ -195,7 +196,7 @@ class YamlDecoder {
 /** A wholly known value as a YAML node; strings always double-quoted, multi-line ones literal. */
 function toNode(v: Value, doc: Document): Node {
   const scalar = (text: string, type: Scalar.Type): Scalar => {
-    const s = new Scalar(text);
+    const s = new (Y().Scalar)(text);
     s.type = type;
     return s;
   };
@@ -214,13 +215,13 @@ function toNode(v: Value, doc: Document): Node {
     case 'list':
     case 'set':
     case 'tuple': {
-      const seq = new YAMLSeq();
+      const seq = new (Y().YAMLSeq)();
       for (const e of v.elems()) seq.items.push(toNode(e, doc));
       return seq;
     }
     case 'map':
     case 'object': {
-      const map = new YAMLMap();
+      const map = new (Y().YAMLMap)();
       for (const [k, e] of v.entries()) map.items.push(doc.createPair(scalar(k, 'QUOTE_DOUBLE'), toNode(e, doc)));
       return map;
     }
@@ -234,8 +235,8 @@ export const YAML_FUNCTIONS: Record<string, FuncDef> = {
     description: 'Decodes a YAML document into a value (mappings become objects, sequences tuples).',
     params: [{ name: 'src', type: T.string }],
     impl([s]) {
-      const lines = new LineCounter();
-      const docs = parseAllDocuments(s!.str(), { schema: 'failsafe', uniqueKeys: false, resolveKnownTags: false, lineCounter: lines });
+      const lines = new (Y().LineCounter)();
+      const docs = Y().parseAllDocuments(s!.str(), { schema: 'failsafe', uniqueKeys: false, resolveKnownTags: false, lineCounter: lines });
       const [doc, extra] = docs;
       if (!doc) return Value.null(T.dynamic);
       const syntax = docs.flatMap((d) => d.errors)[0];
@@ -258,13 +259,13 @@ export const YAML_FUNCTIONS: Record<string, FuncDef> = {
     returnType: T.string,
     impl([v]) {
       if (!v!.isWhollyKnown) return Value.unknown(T.string);
-      const doc = new Document(null, { schema: 'failsafe' });
+      const doc = new (Y().Document)(null, { schema: 'failsafe' });
       const root = toNode(v!, doc);
-      const type = isScalar(root) ? root.type : undefined;
+      const type = Y().isScalar(root) ? root.type : undefined;
       // libyaml indents a block scalar at the root by two spaces, as the yaml package does only
       // for nested ones: render it as a sequence item and drop the "- ".
       const wrap = type === 'BLOCK_LITERAL';
-      doc.contents = wrap ? new YAMLSeq() : root;
+      doc.contents = wrap ? new (Y().YAMLSeq)() : root;
       if (wrap) (doc.contents as YAMLSeq).items.push(root);
       const text = doc.toString({ lineWidth: 0, indentSeq: false });
       // libyaml ends a document whose root is a plain scalar with an explicit end marker.
