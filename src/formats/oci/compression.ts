@@ -35,16 +35,23 @@ export async function* parallelGzip(src: AsyncIterable<Buffer> | Iterable<Buffer
   let total = 0;
   let dict: Buffer | undefined;
   const inFlight: Array<Promise<Buffer>> = [];
+  // Input blocks are reused once deflated: fresh 1 MiB buffers for every block would pile up as
+  // external memory between garbage collections (tens of MB of peak RSS on a 1 GB layer).
+  const spare: Buffer[] = [];
   const submit = (data: Buffer, last: boolean): void => {
     // One output chunk per block: the default 16 KiB chunks would cost a main-thread round trip each.
     const opts: zlib.ZlibOptions = { level, chunkSize: BLOCK + (BLOCK >> 3), finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH };
     if (dict) opts.dictionary = dict;
-    const p = deflateRaw(data, opts);
+    const p = deflateRaw(data, opts).then((out) => {
+      if (data.length === BLOCK) spare.push(data);
+      return out;
+    });
     p.catch(() => undefined); // awaited in order below; this keeps a later block's failure from going unhandled
     inFlight.push(p);
-    dict = data.length >= WINDOW ? data.subarray(data.length - WINDOW) : Buffer.concat([dict ?? Buffer.alloc(0), data]).subarray(-WINDOW);
+    // A copy: the block itself goes back to the spares once deflated.
+    dict = Buffer.from(data.length >= WINDOW ? data.subarray(data.length - WINDOW) : Buffer.concat([dict ?? Buffer.alloc(0), data]).subarray(-WINDOW));
   };
-  let pending = Buffer.allocUnsafe(BLOCK);
+  let pending: Buffer = Buffer.allocUnsafe(BLOCK);
   let fill = 0;
   for await (const chunk of src) {
     crc = zlib.crc32(chunk, crc);
@@ -57,7 +64,7 @@ export async function* parallelGzip(src: AsyncIterable<Buffer> | Iterable<Buffer
       off += n;
       if (fill === BLOCK) {
         submit(pending, false);
-        pending = Buffer.allocUnsafe(BLOCK);
+        pending = spare.pop() ?? Buffer.allocUnsafe(BLOCK);
         fill = 0;
         while (inFlight.length >= IN_FLIGHT) yield await inFlight.shift()!;
       }

@@ -16,28 +16,32 @@ const OUT = 1 << 20;
 /** Files up to this size are read with one blocking call: cheaper than a thread-pool round trip. */
 const SMALL_FILE = 64 * 1024;
 
-/** Gathers header and data bytes into 1 MiB buffers, each handed on once full. */
+/**
+ * Gathers header and data bytes into 1 MiB buffers, each handed on once full. With `reuse`,
+ * one buffer serves the whole archive: the consumer must be done with a chunk before it asks
+ * for the next (true of the gzip and uncompressed paths), which keeps a multi-GB layer from
+ * churning through fresh buffers that only garbage collection returns.
+ */
 class OutputBuffer {
   buf = Buffer.allocUnsafe(OUT);
   fill = 0;
+  constructor(private readonly reuse: boolean) {}
   get free(): number {
     return OUT - this.fill;
   }
-  write(b: Buffer): Buffer[] {
-    const full: Buffer[] = [];
+  *write(b: Buffer): Generator<Buffer> {
     let off = 0;
     while (off < b.length) {
       const n = Math.min(this.free, b.length - off);
       b.copy(this.buf, this.fill, off, off + n);
       this.fill += n;
       off += n;
-      if (this.fill === OUT) full.push(this.take());
+      if (this.fill === OUT) yield this.take();
     }
-    return full;
   }
   take(): Buffer {
     const out = this.buf.subarray(0, this.fill);
-    this.buf = Buffer.allocUnsafe(OUT);
+    if (!this.reuse) this.buf = Buffer.allocUnsafe(OUT);
     this.fill = 0;
     return out;
   }
@@ -47,9 +51,12 @@ function shrank(path: string, size: number, got: number): Error {
   return new Error(`${path} changed size while the layer was written (${size} bytes expected, ${got} read)`);
 }
 
-/** The tar archive of `entries`, as a stream of buffers. */
-export async function* tarBytes(entries: AsyncIterable<LayerEntry>, signal?: AbortSignal): AsyncGenerator<Buffer> {
-  const out = new OutputBuffer();
+/**
+ * The tar archive of `entries`, as a stream of buffers. With `reuse`, each buffer is only valid
+ * until the next one is asked for (see OutputBuffer).
+ */
+export async function* tarBytes(entries: AsyncIterable<LayerEntry>, signal?: AbortSignal, reuse = false): AsyncGenerator<Buffer> {
+  const out = new OutputBuffer(reuse);
   for await (const e of entries) {
     signal?.throwIfAborted();
     yield* out.write(encodeHeader(e));
@@ -107,7 +114,8 @@ export async function writeLayer(
   opts: { compression: Compression; level?: number; signal?: AbortSignal; onProgress?: (uncompressed: number) => void },
 ): Promise<WrittenLayer> {
   const diff = new Digester();
-  const raw = tap(tarBytes(entries, opts.signal), diff);
+  // zstd goes through a stream that queues chunks, so only the other paths may reuse buffers.
+  const raw = tap(tarBytes(entries, opts.signal, opts.compression !== 'zstd'), diff);
   const counted = opts.onProgress ? progress(raw, diff, opts.onProgress) : raw;
   const blob = await layout.putBlob(compress(counted, opts.compression, opts.level), { signal: opts.signal });
   return { descriptor: { mediaType: layerMediaType(opts.compression), digest: blob.digest, size: blob.size }, diffId: diff.digest() };
