@@ -119,7 +119,15 @@ async function loadExternal(p: RequiredPluginRef, templateRoot: string): Promise
   const src = p.source ?? '';
   let url: string;
   if (src.startsWith('./') || src.startsWith('../') || isAbsolute(src)) {
-    url = pathToFileURL(isAbsolute(src) ? src : resolve(templateRoot, src)).href;
+    const path = isAbsolute(src) ? src : resolve(templateRoot, src);
+    // A directory is a package: its package.json main (or index.js) is the entry point.
+    let entry = path;
+    try {
+      entry = createRequire(join(path, 'noop.js')).resolve(path);
+    } catch {
+      throw new PluginError(`The plugin "${p.name}" was not found at ${path}: give the path of a plugin package (a folder with a package.json) or of its entry file.`);
+    }
+    url = pathToFileURL(entry).href;
   } else {
     const pkg = `kiln-plugin-${p.name}`;
     try {

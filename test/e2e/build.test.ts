@@ -153,20 +153,45 @@ build {
 });
 
 describe('interrupting kiln build', () => {
+  // Two slow builds hold a child process and a temp dir each; three quick ones have already
+  // written the manifest when the signal comes.
   const SLOW = `
 source "null" "a" { communicator = "none" }
 source "null" "b" { communicator = "none" }
+source "null" "q1" { communicator = "none" }
+source "null" "q2" { communicator = "none" }
+source "null" "q3" { communicator = "none" }
 build {
-  sources = ["source.null.a", "source.null.b"]
+  sources = ["source.null.a", "source.null.b", "source.null.q1", "source.null.q2", "source.null.q3"]
   provisioner "shell-local" {
+    only   = ["null.a", "null.b"]
     inline = ["echo started > started-\${source.name}", "echo $$ > pid-\${source.name}", "sleep 30", "touch finished-\${source.name}"]
+  }
+  post-processor "manifest" {
+    output = "manifest.json"
   }
 }
 `;
 
+  function manifestBuilds(dir: string): string[] {
+    try {
+      return (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { builds: Array<{ name: string }> }).builds.map((b) => b.name).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  /** The manifest parses, holds the finished builds, and no lock or temp file is left beside it. */
+  function manifestIntact(dir: string): void {
+    expect(manifestBuilds(dir)).toEqual(['q1', 'q2', 'q3']);
+    expect(readdirSync(dir).filter((n) => n.startsWith('manifest.json') && n !== 'manifest.json')).toEqual([]);
+  }
+
   async function startAndWait(dir: string, extra: string[] = []): Promise<ReturnType<typeof kilnProcess>> {
     const p = kilnProcess(['build', ...extra, 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
-    for (let i = 0; i < 200 && !(existsSync(join(dir, 'pid-a')) && existsSync(join(dir, 'pid-b'))); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && !(existsSync(join(dir, 'pid-a')) && existsSync(join(dir, 'pid-b')) && manifestBuilds(dir).length === 3); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     return p;
   }
 
@@ -201,6 +226,7 @@ build {
       for (const pid of pids) expect(alive(pid)).toBe(false);
       const run = readdirSync(join(dir, '.state', 'runs'))[0]!;
       expect(existsSync(join(dir, '.state', 'runs', run, 'ledger.jsonl'))).toBe(false);
+      manifestIntact(dir);
     });
   }
 
@@ -224,5 +250,6 @@ build {
     for (const pid of pids) expect(alive(pid)).toBe(false);
     expect(existsSync(join(dir, '.state', 'runs', run, 'ledger.jsonl'))).toBe(false);
     expect(kiln(['cleanup'], { cwd: dir, env: stateEnv(dir) }).stdout).toContain('Nothing to clean up.');
+    manifestIntact(dir);
   });
 });
