@@ -42,6 +42,7 @@ const BUILTIN: Record<ComponentKind, Record<string, Loader>> = {
     'docker-tag': () => import('../../plugins/postprocessor-docker-tag/index.js'),
     'docker-push': () => import('../../plugins/postprocessor-docker-push/index.js'),
     'oci-push': () => import('../../plugins/postprocessor-oci-push/index.js'),
+    'oci-append': () => import('../../plugins/postprocessor-oci-append/index.js'),
     'shell-local': () => import('../../plugins/postprocessor-shell-local/index.js'),
     vhd: () => import('../../plugins/postprocessor-vhd/index.js'),
     vmdk: () => import('../../plugins/postprocessor-vmdk/index.js'),

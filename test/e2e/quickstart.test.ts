@@ -21,7 +21,17 @@ describe("the README's demo: kiln build examples/quickstart", () => {
     expect(readFileSync(join(out, 'motd.sha256'), 'utf8')).toBe(`${sum}\tmotd.txt\n`);
     expect(execFileSync('tar', ['-tzf', join(out, 'motd.tar.gz')], { encoding: 'utf8' })).toBe('motd.txt\n');
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
-    expect(manifest.builds.map((b: { name: string }) => b.name).sort()).toEqual(['config', 'motd', 'smoke']);
+    expect(manifest.builds.map((b: { name: string }) => b.name).sort()).toEqual(['config', 'motd', 'site', 'smoke']);
+    // Two images in one OCI layout: the site from scratch, and the app image on top of it.
+    const layout = join(out, 'oci');
+    const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+    const byTag = Object.fromEntries(index.manifests.map((m: { digest: string; annotations: Record<string, string> }) => [m.annotations['org.opencontainers.image.ref.name'], m.digest]));
+    const layers = (digest: string) => JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', digest.slice(7)), 'utf8')).layers.map((l: { digest: string }) => l.digest);
+    expect(layers(byTag.site)).toHaveLength(1);
+    expect(layers(byTag.app)).toEqual([...layers(byTag.site), expect.stringMatching(/^sha256:/)]);
+    const siteLayer = join(layout, 'blobs', 'sha256', layers(byTag.site)[0].slice(7));
+    expect(execFileSync('tar', ['-tzf', siteLayer], { encoding: 'utf8' })).toBe('srv/\nsrv/www/\nsrv/www/index.html\nsrv/www/style.css\n');
+    expect(execFileSync('tar', ['-tf', join(out, 'app.tar')], { encoding: 'utf8' })).toContain('manifest.json');
     expect(manifest.builds[0].custom_data).toEqual({ release: '1.0.0' });
     // The sensitive token never reaches the output.
     expect(r.stdout).toContain('(token: <sensitive>)');

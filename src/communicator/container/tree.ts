@@ -14,6 +14,8 @@ export interface LocalEntry {
   kind: 'dir' | 'file';
   mode: number;
   size: number;
+  /** Modification time, whole seconds. */
+  mtime: number;
 }
 
 /** What `uploadDir(src, …)` sends: `src/` sends the contents, `src` the folder named like it. */
@@ -28,13 +30,13 @@ export async function uploadTree(src: string, exclude: readonly string[] = []): 
       throw new Error(err.code === 'ENOENT' ? `${abs} does not exist (or is a dangling symbolic link)` : `cannot read ${abs}: ${err.message}`);
     });
     if (s.isFile()) {
-      out.push({ rel, abs, kind: 'file', mode: s.mode & 0o7777, size: s.size });
+      out.push({ rel, abs, kind: 'file', mode: s.mode & 0o7777, size: s.size, mtime: Math.floor(s.mtimeMs / 1000) });
       return;
     }
     if (!s.isDirectory()) throw new Error(`${abs} is neither a file nor a directory (a socket, FIFO or device cannot be uploaded)`);
     const id = `${s.dev}:${s.ino}`;
     if (ancestors.has(id)) throw new Error(`${abs} is a symbolic link to one of its own parent directories`);
-    if (rel !== '') out.push({ rel, abs, kind: 'dir', mode: s.mode & 0o7777, size: 0 });
+    if (rel !== '') out.push({ rel, abs, kind: 'dir', mode: s.mode & 0o7777, size: 0, mtime: Math.floor(s.mtimeMs / 1000) });
     const inner = new Set(ancestors).add(id);
     for (const name of (await readdir(abs)).sort()) {
       const inSrc = within === '' ? name : `${within}/${name}`;
