@@ -8,6 +8,15 @@
  */
 import { KILN_VERSION } from './version.js';
 
+// Output piped into a reader that exits early (`kiln build … | head`) must not crash a build
+// mid-way: the run goes on (and cleans up), its output only goes to the log files.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    stream.write = (() => true) as typeof stream.write;
+  });
+}
+
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-version' || argv[0] === '-v' || argv[0] === 'version')) {
   process.stdout.write(`kiln ${KILN_VERSION}\n`);

@@ -253,3 +253,47 @@ build {
     manifestIntact(dir);
   });
 });
+
+describe('build options and interactive provisioners', () => {
+  it('-timestamp-ui prefixes every output line with a UTC timestamp', () => {
+    const dir = ws({ 't.pkr.hcl': 'source "null" "a" { communicator = "none" }\nbuild {\n  sources = ["source.null.a"]\n  provisioner "shell-local" { inline = ["echo hi"] }\n}\n' });
+    const r = kiln(['build', '-timestamp-ui', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: {5}null\.a: hi$/m);
+  });
+
+  it('breakpoint: disabled continues; enabled without a terminal fails clearly', () => {
+    const tpl = (disable: boolean) =>
+      `source "null" "a" { communicator = "none" }\nbuild {\n  sources = ["source.null.a"]\n  provisioner "breakpoint" {\n    disable = ${disable}\n    note    = "check the disk"\n  }\n}\n`;
+    const off = ws({ 't.pkr.hcl': tpl(true) });
+    const r1 = kiln(['build', 't.pkr.hcl'], { cwd: off, env: stateEnv(off) });
+    expect(r1.code).toBe(0);
+    expect(r1.stdout).toContain('Breakpoint provisioner disabled, continuing...');
+    const on = ws({ 't.pkr.hcl': tpl(false) });
+    const r2 = kiln(['build', 't.pkr.hcl'], { cwd: on, env: stateEnv(on) });
+    expect(r2.code).toBe(1);
+    expect(r2.stdout).toContain('Pausing at breakpoint provisioner with note "check the disk".');
+    expect(r2.stdout).toContain('needs a terminal');
+  });
+
+  it('-on-error=ask and -debug refuse to start without a terminal to ask on', () => {
+    const dir = ws({ 't.pkr.hcl': TWO_BUILDS });
+    const r = kiln(['build', '-on-error=ask', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('-on-error=ask needs a terminal');
+  });
+});
+
+describe('output closed early', () => {
+  it('a reader that stops reading (| head) does not crash the build', async () => {
+    const dir = ws({ 't.pkr.hcl': TWO_BUILDS });
+    const p = kilnProcess(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    let stderr = '';
+    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.stdout!.once('data', () => p.stdout!.destroy());
+    const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
+    expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toContain('quoted');
+  });
+});

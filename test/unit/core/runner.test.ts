@@ -259,3 +259,55 @@ describe('runner', () => {
     expect(text).toContain('password is <sensitive>');
   });
 });
+
+describe('-on-error=ask and -debug', () => {
+  function prompter(answers: string[], log: string[]) {
+    return {
+      interactive: true,
+      choose: async (q: string) => {
+        log.push(`asked: ${q.includes('[r] retry') ? 'c/a/r' : q}`);
+        return answers.shift() ?? 'c';
+      },
+      pause: async (m: string) => void log.push(`pause: ${m.replace(/^==> [^:]+: /, '')}`),
+    };
+  }
+
+  it('retries the failed provisioner when the user answers r', async () => {
+    const log: string[] = [];
+    const { env } = testEnv(runsDir(), { onError: 'ask', prompter: prompter(['r', 'r'], log) });
+    const r = await startRun([job('rec.a', recordingBuilder(log), { provisioners: [provisionerStep(provisioner(log, 'flaky', 'flaky'))] })], env, 0).done;
+    expect(r.exitCode).toBe(0);
+    expect(log.filter((l) => l.startsWith('provision') || l.startsWith('asked'))).toEqual([
+      'provision flaky #1',
+      'asked: c/a/r',
+      'provision flaky #2',
+      'asked: c/a/r',
+      'provision flaky #3',
+    ]);
+  });
+
+  it('aborts without cleanup when the user answers a, and cleans up on c', async () => {
+    const log: string[] = [];
+    const { env } = testEnv(runsDir(), { onError: 'ask', prompter: prompter(['a'], log) });
+    const r = await startRun([job('rec.a', recordingBuilder(log), { provisioners: [provisionerStep(provisioner(log, 'bad', 'fail'))] })], env, 0).done;
+    expect(r.leftResources).toBe(true);
+    expect(log).not.toContain('cleanup first');
+    const log2: string[] = [];
+    const { env: env2 } = testEnv(runsDir(), { onError: 'ask', prompter: prompter(['c'], log2) });
+    const r2 = await startRun([job('rec.a', recordingBuilder(log2), { provisioners: [provisionerStep(provisioner(log2, 'bad', 'fail'))] })], env2, 0).done;
+    expect(r2.exitCode).toBe(1);
+    expect(r2.leftResources).toBe(false);
+    expect(log2).toContain('cleanup first');
+  });
+
+  it('-debug pauses before every step', async () => {
+    const log: string[] = [];
+    const { env } = testEnv(runsDir(), { debug: true, prompter: prompter([], log) });
+    await startRun([job('rec.a', recordingBuilder(log), { provisioners: [provisionerStep(provisioner(log, 'p1'))] })], env, 0).done;
+    expect(log.filter((l) => l.startsWith('pause') || l.startsWith('provision'))).toEqual([
+      'pause: Pausing before step "provision". Press enter to continue.',
+      'pause: Pausing before step "provisioner p1". Press enter to continue.',
+      'provision p1 #1',
+    ]);
+  });
+});
