@@ -1,0 +1,40 @@
+/**
+ * Start-up stays light: `kiln --version` loads next to nothing, and validating a template that
+ * uses no cloud or SSH never loads a cloud SDK, ssh2, or the plugins it does not use.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KILN_BIN, ROOT } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kiln-lazy-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function loaded(args: string[]): string[] {
+  const log = join(dir, `imports-${args.join('_').replace(/\W/g, '')}.txt`);
+  writeFileSync(log, '');
+  const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test', 'helpers', 'record-imports-register.mjs'), KILN_BIN, ...args], {
+    cwd: dir,
+    env: { ...process.env, KILN_IMPORT_LOG: log },
+    encoding: 'utf8',
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('file:'));
+}
+
+describe('lazy loading', () => {
+  it('kiln --version loads only its entry point', () => {
+    const files = loaded(['--version']).filter((u) => !u.includes('record-imports'));
+    expect(files.map((u) => u.replace(/.*\/dist\//, ''))).toEqual(['src/cli/main.js', 'src/cli/version.js']);
+  });
+
+  it('validating a null/shell-local template loads no cloud SDK, no ssh2 and no unused plugin', () => {
+    writeFileSync(join(dir, 'one.pkr.hcl'), 'source "null" "a" {\n  communicator = "none"\n}\nbuild {\n  sources = ["source.null.a"]\n  provisioner "shell-local" {\n    inline = ["echo hi"]\n  }\n}\n');
+    const files = loaded(['validate', 'one.pkr.hcl']);
+    expect(files.filter((u) => /@aws-sdk|@azure|\/ssh2\//.test(u))).toEqual([]);
+    const plugins = [...new Set(files.map((u) => /\/dist\/plugins\/([^/]+)\//.exec(u)?.[1]).filter((p): p is string => p !== undefined))].sort();
+    expect(plugins).toEqual(['builder-null', 'provisioner-shell-local']);
+  });
+});
