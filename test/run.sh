@@ -10,6 +10,9 @@ if [ "$(id -u)" -eq 0 ]; then
   bash test/setup/vm-image.sh || { echo "0 passed, 1 failed"; exit 1; }
 fi
 
+# The e2e tests run the built CLI: build it from the current sources first (≈ 1 s).
+npx tsc -p tsconfig.json || { echo "0 passed, 1 failed"; exit 1; }
+
 report="$(mktemp -d)/vitest.json"
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 status=$?
