@@ -75,3 +75,48 @@ describe('third-party plugins', () => {
     expect(r.stderr).toContain('npm install kiln-plugin-stamp');
   });
 });
+
+describe('Ctrl-C escalation', () => {
+  /** A builder whose cleanup takes a while, so there is time to press Ctrl-C again. */
+  const SLOW_CLEANUP = `
+import { builder, z } from ${JSON.stringify(SDK)};
+const slow = builder({
+  type: 'slow-cleanup',
+  schema: z.object({}).strict(),
+  async run(ctx) {
+    ctx.cleanup.push('deleting the test instance', () => new Promise((r) => setTimeout(r, 3000)));
+    await new Promise((resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('cancelled'))));
+    return undefined;
+  },
+});
+export default { builders: [slow] };
+`;
+
+  it('a second Ctrl-C lists the cleanups still running; a third exits at once', async () => {
+    const { spawn } = await import('node:child_process');
+    const w = workspace({
+      't.pkr.hcl': 'packer {\n  required_plugins {\n    slow = { source = "./slow" }\n  }\n}\nsource "slow-cleanup" "a" {}\nbuild { sources = ["source.slow-cleanup.a"] }\n',
+      'slow/index.js': SLOW_CLEANUP,
+      'slow/package.json': '{"type":"module","main":"index.js"}',
+    });
+    cleanups.push(w.cleanup);
+    const p = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'build', 't.pkr.hcl'], { cwd: w.dir, env: { ...process.env, NO_COLOR: '1', KILN_STATE_DIR: join(w.dir, '.state') } });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const until = async (text: string): Promise<void> => {
+      for (let i = 0; i < 100 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    await until('output will be in this color');
+    p.kill('SIGINT');
+    await until('Interrupt received');
+    await new Promise((r) => setTimeout(r, 200));
+    p.kill('SIGINT');
+    await until('Still cleaning up');
+    expect(out).toContain('==> slow-cleanup.a: Still cleaning up: deleting the test instance');
+    p.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
+    expect(code).toBe(130);
+    expect(out).toMatch(/Run "kiln cleanup --run [0-9a-f-]+" to remove what was left/);
+  });
+});

@@ -198,3 +198,24 @@ describe('kiln console', () => {
     expect(r.stdout).toBe('3\n[\n  "A",\n  "B",\n]\n');
   });
 });
+
+describe('references and version checks', () => {
+  it('knows path.root, path.cwd, packer.version and one timestamp() per run', () => {
+    const dir = ws({ 'sub/main.pkr.hcl': 'locals {\n  a = timestamp()\n  b = timestamp()\n}\nsource "null" "a" { communicator = "none" }\nbuild { sources = ["source.null.a"] }\n' });
+    const r = kiln(['console', '--eval', 'path.root', '--eval', 'path.cwd', '--eval', 'packer.version', '--eval', 'local.a == local.b', 'sub'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const [root, cwd, version, same] = r.stdout.trim().split('\n');
+    expect(root).toBe('"sub"');
+    expect(JSON.parse(cwd!)).toBe(dir);
+    expect(version).toMatch(/^"1\.\d+\.\d+"$/);
+    expect(same).toBe('true');
+  });
+
+  it('checks packer { required_version }', () => {
+    const dir = ws({ 'main.pkr.hcl': 'packer {\n  required_version = ">= 99.0.0"\n}\nsource "null" "a" { communicator = "none" }\nbuild { sources = ["source.null.a"] }\n' });
+    const r = kiln(['validate', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Error: Unsupported Packer version');
+    expect(r.stderr).toContain('main.pkr.hcl:2:22');
+  });
+});
