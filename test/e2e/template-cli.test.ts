@@ -219,3 +219,21 @@ describe('references and version checks', () => {
     expect(r.stderr).toContain('main.pkr.hcl:2:22');
   });
 });
+
+describe('kiln console on a terminal', () => {
+  it('is a REPL with a prompt (driven through a pseudo-terminal by script(1))', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { KILN_BIN } = await import('../helpers/cli.js');
+    const dir = ws({ 'main.pkr.hcl': VALID });
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${KILN_BIN} console ${dir}`, '/dev/null'], {
+      input: 'upper(local.name)\nvar.password\nexit\n',
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(r.status).toBe(0);
+    const shown = r.stdout.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '');
+    expect(shown).toContain('> ');
+    expect(shown).toContain('"GOLDEN-EU-WEST-1"');
+    expect(shown).toContain('(<sensitive>)');
+  });
+});
