@@ -198,3 +198,60 @@ describe.skipIf(missing)('registry authentication (Basic, htpasswd)', () => {
     expect(JSON.parse(sh(`skopeo inspect --tls-verify=false --creds kiln:s3cret docker://${reg.host}/kiln/private:v1`)).Digest).toBe(image.digest);
   });
 });
+
+describe.skipIf(missing)('registry authentication (Bearer token realm)', () => {
+  let reg: RunningRegistry;
+  let ws: ReturnType<typeof workspace>;
+  let image: Descriptor;
+  let server: http.Server;
+  let port = 0;
+  const scopes: string[] = [];
+
+  // A token service in front of the real registry, as Docker Hub and most registries work:
+  // /v2/ answers 401 with a Bearer challenge, /token trades Basic credentials for a token.
+  beforeAll(async () => {
+    reg = startRegistry(5105);
+    ws = workspace({});
+    image = await makeImage(join(ws.dir, 'layout'), 'v1', 1, 4096);
+    server = http.createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      if (url.pathname === '/token') {
+        scopes.push(...url.searchParams.getAll('scope'));
+        const ok = req.headers.authorization === `Basic ${Buffer.from('kiln:pw').toString('base64')}`;
+        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+        res.end(ok ? JSON.stringify({ token: 'good-token' }) : '{}');
+        return;
+      }
+      if (req.headers.authorization !== 'Bearer good-token') {
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="http://127.0.0.1:${port}/token",service="kiln-test"` });
+        res.end();
+        req.resume();
+        return;
+      }
+      const up = http.request({ host: '127.0.0.1', port: reg.port, path: req.url, method: req.method, headers: { ...req.headers, authorization: '' } }, (r) => {
+        const headers = { ...r.headers };
+        // The registry's own Location points at itself; clients must come back through the gate.
+        if (headers.location) headers.location = headers.location.replace(`127.0.0.1:${reg.port}`, `127.0.0.1:${port}`);
+        res.writeHead(r.statusCode ?? 502, headers);
+        r.pipe(res);
+      });
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(() => {
+    server.close();
+    removeRegistry(reg);
+    ws.cleanup();
+  });
+
+  it('fetches a token for the push scope with the credentials, and names a wrong password', async () => {
+    const client = (password: string) => new RegistryClient(`127.0.0.1:${port}`, { insecure: true, credentials: { username: 'kiln', password, source: 'the test' } });
+    await expect(pushImage(client('nope'), await OciLayout.open(join(ws.dir, 'layout')), image, 'kiln/bearer', ['v1'])).rejects.toThrow(/rejected the credentials from the test/);
+    const r = await pushImage(client('pw'), await OciLayout.open(join(ws.dir, 'layout')), image, 'kiln/bearer', ['v1']);
+    expect(r.blobs.uploaded).toBe(2);
+    expect(scopes).toContain('repository:kiln/bearer:pull,push');
+    expect(JSON.parse(sh(`skopeo inspect --tls-verify=false docker://${reg.host}/kiln/bearer:v1`)).Digest).toBe(image.digest);
+  });
+});
