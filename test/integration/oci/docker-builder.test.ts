@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kiln, workspace } from '../../helpers/cli.js';
+import { kiln, kilnProcess, workspace } from '../../helpers/cli.js';
 import { skipWithout } from '../../helpers/components.js';
 import { BUSYBOX, PODMAN, REGISTRY, SKOPEO, removeRegistry, startPodman, startRegistry, type RunningPodman, type RunningRegistry } from '../../helpers/oci-components.js';
 import { busyboxRootfs, sh } from './fixtures.js';
@@ -114,6 +114,30 @@ describe.skipIf(missing)('docker builder (podman system service)', () => {
     const noSocket = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: { ...env(), DOCKER_HOST: `unix://${join(ws.dir, 'no.sock')}` } });
     expect(noSocket.code).toBe(1);
     expect(noSocket.stdout + noSocket.stderr).toContain('the socket does not exist');
+    expect(containers()).toBe('');
+  });
+
+  it('a killed run leaves its container in the ledger, and kiln cleanup removes it', async () => {
+    const dir = join(ws.dir, 'killed');
+    execFileSync('mkdir', ['-p', dir]);
+    execFileSync('sh', ['-c', `cat > ${dir}/t.pkr.hcl`], {
+      input: `source "docker" "box" {\n  image = "localhost/kiln-base:test"\n  pull = false\n  discard = true\n}\nbuild {\n  sources = ["source.docker.box"]\n  provisioner "shell" {\n    inline = ["echo started", "sleep 600"]\n  }\n}\n`,
+    });
+    const child = kilnProcess(['build', 't.pkr.hcl'], { cwd: dir, env: env() });
+    await new Promise<void>((resolve, reject) => {
+      let seen = '';
+      child.stdout.on('data', (c: Buffer) => {
+        seen += c.toString();
+        if (seen.includes('started')) resolve();
+      });
+      child.on('exit', () => reject(new Error(`kiln ended before the provisioner started:\n${seen}`)));
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+    expect(containers()).toMatch(/^kiln-/);
+    const r = kiln(['cleanup'], { cwd: dir, env: env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('removed container');
     expect(containers()).toBe('');
   });
 });
