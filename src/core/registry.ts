@@ -25,6 +25,7 @@ const BUILTIN: Record<ComponentKind, Record<string, Loader>> = {
   builder: {
     null: () => import('../../plugins/builder-null/index.js'),
     file: () => import('../../plugins/builder-file/index.js'),
+    qemu: () => import('../../plugins/builder-qemu/index.js'),
     oci: () => import('../../plugins/builder-oci/index.js'),
     docker: () => import('../../plugins/builder-docker/index.js'),
   },

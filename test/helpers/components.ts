@@ -87,7 +87,7 @@ export const TEST_VM_IMAGE: Component = {
     const dir = testVmDir();
     const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'setup', 'vm-image.sh');
     const stamp = createHash('sha256').update(readFileSync(script)).digest('hex').slice(0, 16);
-    return ['vm.raw', 'vmlinuz', 'initrd.img'].every((f) => existsSync(join(dir, f))) && existsSync(join(dir, 'stamp')) && readFileSync(join(dir, 'stamp'), 'utf8').trim() === stamp;
+    return ['vm.raw', 'vmlinuz', 'initrd.img', 'SHA256SUMS'].every((f) => existsSync(join(dir, f))) && existsSync(join(dir, 'stamp')) && readFileSync(join(dir, 'stamp'), 'utf8').trim() === stamp;
   },
   setup: 'sudo bash test/setup/vm-image.sh',
 };

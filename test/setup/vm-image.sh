@@ -9,7 +9,7 @@
 # (qemuargs in the template). No SSH key is baked in: kiln's qemu builder hands the build's
 # temporary key to cloud-init through a NoCloud `cidata` CD, which is exactly what is under test.
 #
-# Output: $DIR/vm.raw (2 GiB, sparse), $DIR/vmlinuz, $DIR/initrd.img, $DIR/stamp.
+# Output: $DIR/vm.raw (2 GiB, sparse), $DIR/vmlinuz, $DIR/initrd.img, $DIR/SHA256SUMS, $DIR/stamp.
 # Needs root (debootstrap chroots). Prints how long each stage took.
 set -euo pipefail
 
@@ -23,7 +23,7 @@ SIZE=2G
 # The stamp changes whenever this script does, so an edited recipe rebuilds the image.
 STAMP="$(sha256sum "$0" | cut -c1-16)"
 
-if [ -f "$DIR/stamp" ] && [ "$(cat "$DIR/stamp")" = "$STAMP" ] && [ -f "$DIR/vm.raw" ] && [ -f "$DIR/vmlinuz" ] && [ -f "$DIR/initrd.img" ]; then
+if [ -f "$DIR/stamp" ] && [ "$(cat "$DIR/stamp")" = "$STAMP" ] && [ -f "$DIR/vm.raw" ] && [ -f "$DIR/vmlinuz" ] && [ -f "$DIR/initrd.img" ] && [ -f "$DIR/SHA256SUMS" ]; then
   echo "test/setup/vm-image.sh: reusing $DIR" >&2
   exit 0
 fi
@@ -90,7 +90,9 @@ cp "$(readlink -f "$ROOT/vmlinuz")" "$TMP_OUT/vmlinuz"
 cp "$(readlink -f "$ROOT/initrd.img")" "$TMP_OUT/initrd.img"
 truncate -s "$SIZE" "$TMP_OUT/vm.raw"
 mkfs.ext4 -q -F -L root -d "$ROOT" "$TMP_OUT/vm.raw"
-mv -f "$TMP_OUT/vmlinuz" "$TMP_OUT/initrd.img" "$TMP_OUT/vm.raw" "$DIR/"
+# A checksum file, so templates can use iso_checksum = "file:…/SHA256SUMS" as with a real image.
+(cd "$TMP_OUT" && sha256sum vm.raw >SHA256SUMS)
+mv -f "$TMP_OUT/vmlinuz" "$TMP_OUT/initrd.img" "$TMP_OUT/vm.raw" "$TMP_OUT/SHA256SUMS" "$DIR/"
 rmdir "$TMP_OUT"
 echo "$STAMP" >"$DIR/stamp"
 stage "done: $DIR/vm.raw ($(du -h --apparent-size "$DIR/vm.raw" | cut -f1), $(du -h "$DIR/vm.raw" | cut -f1) used)"
