@@ -13,14 +13,12 @@ export interface FmtLine {
   comment?: FmtToken[];
 }
 
-/** Net bracket change of `cells`, stopping at a heredoc (whose contents do not nest). */
-export function netBrackets(...cells: ReadonlyArray<readonly FmtToken[] | undefined>): number {
+/** Net bracket change of a cell; with `stopAtHeredoc`, the count ends at a heredoc's opener. */
+export function netBrackets(cell: readonly FmtToken[] | undefined, stopAtHeredoc: boolean): number {
   let n = 0;
-  for (const cell of cells) {
-    for (const t of cell ?? []) {
-      n += bracketChange(t);
-      if (t.kind === 'oheredoc') return n;
-    }
+  for (const t of cell ?? []) {
+    n += bracketChange(t);
+    if (stopAtHeredoc && t.kind === 'oheredoc') return n;
   }
   return n;
 }
@@ -50,8 +48,10 @@ function splitCells(line: FmtLine): void {
   for (let i = 1; i < line.lead.length; i++) {
     if (line.lead[i]!.kind !== 'equal') continue;
     // Only a value that closes on this line is aligned; `x = {` starts a multi-line value.
+    // The count goes on into a heredoc, as hclwrite's does: a heredoc whose interpolation
+    // spans lines keeps its line out of the alignment.
     const assign = line.lead.slice(i);
-    if (netBrackets(assign) === 0) {
+    if (netBrackets(assign, false) === 0) {
       line.assign = assign;
       line.lead = line.lead.slice(0, i);
     }

@@ -19,17 +19,14 @@ export interface FmtToken {
  */
 export function fmtTokens(tokens: readonly Token[], src: string): { tokens: FmtToken[]; trailing: number } {
   const out: FmtToken[] = [];
-  let trailing = 0;
+  let prevEnd = src.charCodeAt(0) === 0xfeff ? 1 : 0;
   for (const t of tokens) {
-    if (t.kind === 'eof') {
-      const prevEnd = out.length === 0 ? (src.charCodeAt(0) === 0xfeff ? 1 : 0) : tokens[tokens.indexOf(t) - 1]!.range.end.byte;
-      trailing = Math.max(0, t.range.start.byte - prevEnd);
-      break;
-    }
+    if (t.kind === 'eof') return { tokens: out, trailing: Math.max(0, t.range.start.byte - prevEnd) };
+    prevEnd = t.range.end.byte;
     if (t.kind === 'newline' && t.text === '') continue;
     out.push({ kind: t.kind, text: t.text, spaces: 0 });
   }
-  return { tokens: out, trailing };
+  return { tokens: out, trailing: 0 };
 }
 
 /** +1 for tokens that open a nesting level, -1 for those that close one. */

@@ -16,6 +16,9 @@ function where(r: SourceRange): string {
 }
 
 export class BodyParser extends ExprParser {
+  /** Set when the lexer reported errors: a silent failure is then one of their echoes. */
+  lexerReported = false;
+
   /** Only the innermost unclosed block is reported: the outer ones are the same missing brace. */
   private reportedUnclosed = false;
 
@@ -55,6 +58,7 @@ export class BodyParser extends ExprParser {
         continue;
       }
       const itemStart = this.p;
+      const reported = this.diags.length;
       let item: A.BodyItem | undefined;
       try {
         item = this.item();
@@ -65,6 +69,7 @@ export class BodyParser extends ExprParser {
         break;
       }
       if (!item) {
+        if (this.diags.length === reported && !this.lexerReported) this.unexplained(itemStart);
         this.recover(itemStart, this.p);
         continue;
       }
@@ -79,6 +84,12 @@ export class BodyParser extends ExprParser {
       items.push(item);
     }
     return { kind: 'body', items, range: { filename: this.filename, start, end: this.peekRaw().range.start } };
+  }
+
+  /** A safety net: an item must never vanish without a word. */
+  private unexplained(itemStart: number): void {
+    const at = this.toks[Math.max(itemStart, this.p - 1)]!;
+    this.fail('Invalid syntax', `This argument or block could not be read: the problem is at ${describeToken(at)}.`, at.range);
   }
 
   private skipComments(): void {

@@ -194,9 +194,10 @@ export class ExprParser extends TemplateParser {
         return { kind: 'literal', value: Number(t.text), range: t.range };
       case 'ident':
         this.next();
+        // A name followed by `(` is a call, whatever the name: HCL accepts `true(1)` as one.
+        if (this.is('oparen')) return this.call(t);
         if (t.text === 'true' || t.text === 'false') return { kind: 'literal', value: t.text === 'true', range: t.range };
         if (t.text === 'null') return { kind: 'literal', value: null, range: t.range };
-        if (this.is('oparen')) return this.call(t);
         return { kind: 'variable', name: t.text, range: t.range };
       case 'oparen':
         return this.parens();
@@ -250,7 +251,11 @@ export class ExprParser extends TemplateParser {
     const parts = this.templateParts('cquote');
     if (!parts) return undefined;
     const close = this.toks[this.p]!;
-    if (close.kind !== 'cquote') return undefined; // unterminated: the lexer reported it
+    if (close.kind !== 'cquote') {
+      // At a newline or the end of the file the lexer has reported the unterminated string.
+      if (close.kind !== 'newline' && close.kind !== 'eof') this.fail('Unterminated template string', 'No closing quote mark was found for this string.', close.range);
+      return undefined;
+    }
     this.p++;
     return finishTemplate(parts, span(open.range, close.range), false);
   }
@@ -260,7 +265,11 @@ export class ExprParser extends TemplateParser {
     const parts = this.templateParts('cheredoc');
     if (!parts) return undefined;
     const close = this.toks[this.p]!;
-    if (close.kind !== 'cheredoc') return undefined;
+    if (close.kind !== 'cheredoc') {
+      // Only the end of the file stops a heredoc early, and the lexer has reported that.
+      if (close.kind !== 'eof') this.fail('Unterminated template string', 'No closing marker was found for this heredoc.', close.range);
+      return undefined;
+    }
     this.p++;
     // A heredoc is always a string template, never unwrapped.
     const t = finishTemplate(parts, span(open.range, close.range), false);

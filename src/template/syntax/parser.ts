@@ -4,6 +4,7 @@
  * throws on bad input: problems come back as diagnostics worded like HCL's, in source order.
  */
 import type { Diagnostic, Pos, SourceRange } from '../../core/errors/diagnostic.js';
+import { error } from '../../core/errors/diagnostic.js';
 import type * as A from './ast.js';
 import { BodyParser } from './body-parser.js';
 import { describeToken, TooDeep } from './cursor.js';
@@ -63,6 +64,7 @@ function wholeRange(tokens: readonly Token[], filename: string): SourceRange {
 export function parseHCL(text: string, filename: string): { file: A.File; diagnostics: Diagnostic[] } {
   const { tokens, diags } = lex(text, filename);
   const parser = new BodyParser(tokens, filename);
+  parser.lexerReported = diags.length > 0;
   const file = parser.parseFile();
   return { file, diagnostics: merge(diags, parser.diags) };
 }
@@ -76,7 +78,10 @@ export function parseExpression(text: string, filename: string, start?: Pos): { 
   const parser = new StandaloneParser(tokens, filename);
   const expr = parser.standaloneExpression();
   const diagnostics = merge(diags, parser.diags);
-  return { expr: expr ?? { kind: 'literal', value: null, range: wholeRange(tokens, filename) }, diagnostics };
+  const range = wholeRange(tokens, filename);
+  // Never fail without a word (a safety net: every failing path reports something).
+  if (!expr && diagnostics.length === 0) diagnostics.push(error('Invalid expression', 'This text could not be read as an expression.', range));
+  return { expr: expr ?? { kind: 'literal', value: null, range }, diagnostics };
 }
 
 /**

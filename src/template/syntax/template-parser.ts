@@ -61,23 +61,28 @@ export abstract class TemplateParser extends TokenCursor {
         flat.push(item);
         continue;
       }
-      // The lexer abandoned an unterminated string here (and reported it).
+      // A newline here is where the lexer abandoned an unterminated string (and reported it).
+      if (t.kind !== 'newline') this.fail('Invalid template', `Expected template text or a template sequence, but found ${describeToken(t)}.`, t.range);
       return undefined;
     }
   }
 
   private interpolation(open: Token): Flat | undefined {
     const saved = this.newlines(true);
-    const expr = this.expression();
-    if (!expr) return undefined;
-    const close = this.peek();
-    this.restoreNewlines(saved);
-    if (close.kind !== 'tmplEnd') {
-      this.fail('Extra characters after interpolation expression', `Expected a closing brace to end the interpolation expression, but found ${describeToken(close)}.`, close.range);
-      return undefined;
+    try {
+      const expr = this.expression();
+      if (!expr) return undefined;
+      const close = this.peek();
+      if (close.kind !== 'tmplEnd') {
+        this.fail('Extra characters after interpolation expression', `Expected a closing brace to end the interpolation expression, but found ${describeToken(close)}.`, close.range);
+        return undefined;
+      }
+      // Consumed while newlines are still skipped: one may stand before the brace.
+      this.next();
+      return { kind: 'interp', expr, range: span(open.range, close.range), stripLeft: open.strip === true, stripRight: close.strip === true };
+    } finally {
+      this.restoreNewlines(saved);
     }
-    this.next();
-    return { kind: 'interp', expr, range: span(open.range, close.range), stripLeft: open.strip === true, stripRight: close.strip === true };
   }
 
   private directive(open: Token): Directive | undefined {

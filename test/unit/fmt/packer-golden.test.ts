@@ -68,6 +68,12 @@ const CASES: Array<[string, string, string]> = [
   ["keywords", "x = null\ny = true\nz = false\n", "x = null\ny = true\nz = false\n"],
   ["a heredoc ends the alignment run", "a  =  \"x\"\nb = <<EOT\nq\nEOT\nccc = 3\n", "a   = \"x\"\nb   = <<EOT\nq\nEOT\nccc = 3\n"],
   ["a heredoc inside a list", "x = [\n  <<EOT\nfoo\nEOT\n  , 1]\n", "x = [\n  <<EOT\nfoo\nEOT\n, 1]\n"],
+  // hclwrite's own way with brackets inside heredoc interpolations, quirks included.
+  ["a heredoc line joins the = alignment run", "each = 1\nfor = <<EOT\n  x\n EOT\nzzzzzz = 2\n", "each   = 1\nfor    = <<EOT\n  x\n EOT\nzzzzzz = 2\n"],
+  ["a heredoc whose interpolation spans lines stays out of the run", "each = 1\nfor = <<EOT\n${ a # c\n}\nEOT\n", "each = 1\nfor = <<EOT\n${a # c\n}\nEOT\n"],
+  ["brackets closed inside a heredoc dedent what follows, as packer does", "x {\n  a = <<EOT\n${ foo(\nb) }\nEOT\n  c = 1\n}\n", "x {\n  a = <<EOT\n${foo(\nb)}\nEOT\nc = 1\n}\n"],
+  ["an assignment cell counts brackets past a heredoc opener", "a = c ? [1,\n ] > {\n\"k\" = 64 } : <<-EOT\n${~ b\n}\nEOT\n", "a = c ? [1,\n  ] > {\n  \"k\" = 64 } : <<-EOT\n${~b\n}\nEOT\n"],
+  ["an interpolation spanning lines", "x = \"${ 1 +\n 2 }\"\n", "x = \"${1 +\n2}\"\n"],
 ];
 
 describe('fmt: single rules, as packer fmt writes them', () => {

@@ -185,6 +185,11 @@ describe('function calls', () => {
     expect(shape(expr('concat(a, b...)'))).toEqual({ kind: 'call', name: 'concat', args: [v('a'), v('b')], expandFinal: true });
   });
 
+  it('treats any name followed by ( as a call, keywords included, as HCL does', () => {
+    expect(shape(expr('true(1)'))).toEqual({ kind: 'call', name: 'true', args: [n(1)], expandFinal: false });
+    expect(shape(expr('for()'))).toEqual({ kind: 'call', name: 'for', args: [], expandFinal: false });
+  });
+
   it('allows line breaks between arguments and records the name range', () => {
     const e = expr('  upper(\n  "a",\n)') as Extract<Expr, { kind: 'call' }>;
     expect(e.args).toHaveLength(1);

@@ -15,12 +15,14 @@ const DIR = join(import.meta.dirname, '..', '..', 'fixtures', 'syntax');
 const HCL = readFileSync(join(DIR, 'realistic.pkr.hcl'), 'utf8');
 const JSON_TEXT = readFileSync(join(DIR, 'realistic.pkr.json'), 'utf8');
 
-/** A small deterministic PRNG (so a failure can be replayed). */
+/** A small deterministic PRNG, mulberry32 (so a failure can be replayed). */
 function random(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
-    s = (s * 1103515245 + 12345) >>> 0;
-    return s / 2 ** 32;
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Expr, TemplatePart } from '../../../src/template/syntax/ast.js';
-import { parseTemplate } from '../../../src/template/syntax/index.js';
-import { at, attrs, expr, shape } from './helpers.js';
+import { parseHCL, parseTemplate } from '../../../src/template/syntax/index.js';
+import { at, attrs, errorsOf, expr, shape } from './helpers.js';
 
 type Template = Extract<Expr, { kind: 'template' }>;
 
@@ -54,6 +54,20 @@ describe('quoted strings', () => {
       wrapped: { kind: 'getAttr', object: { kind: 'object', items: [{ key: { kind: 'literal', value: 'a' }, value: { kind: 'template', parts: [{ kind: 'literal', value: '}' }] } }] }, name: 'a' },
     });
     expect(shape(expr('"${"${"x"}"}"'))).toEqual({ kind: 'templateWrap', wrapped: { kind: 'templateWrap', wrapped: { kind: 'template', parts: [{ kind: 'literal', value: 'x' }] } } });
+  });
+});
+
+describe('interpolations spanning lines', () => {
+  it('allow a newline anywhere inside ${ }, also right before the closing brace', () => {
+    expect(shape(expr('"${1\n}"'))).toEqual({ kind: 'templateWrap', wrapped: { kind: 'literal', value: 1 } });
+    const [a, b] = attrs('a = "x${ 1 +\n 2\n}y"\nb = <<EOT\n${\nz\n}\nEOT\n');
+    expect(flat((a!.expr as Template).parts)).toEqual(['x', '<interp>', 'y']);
+    expect(flat((b!.expr as Template).parts)).toEqual(['<interp>', '\n']);
+  });
+
+  it('still report what follows the string', () => {
+    expect(errorsOf(parseHCL('a = "${x\n}" y\n', 'e.hcl').diagnostics)).toEqual(['Missing newline after argument @2:4']);
+    expect(errorsOf(parseHCL('a {\n  q = <<EOT\n${x\n}\nEOT\n', 'e.hcl').diagnostics)).toEqual(['Unclosed configuration block @1:3']);
   });
 });
 
