@@ -3,19 +3,18 @@
  * (`/bin/sh -c`, output demultiplexed line by line), files travel through the archive API as tar
  * streams built on the fly — no `docker` CLI, no host folder mounted into the container.
  */
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createReadStream } from 'node:fs';
 import type { Communicator, ExecOptions, ExecResult, TransferOptions } from '../../sdk/communicator.js';
 import { encodeHeader, END_OF_ARCHIVE, padding } from '../../formats/tar/header.js';
 import { readTar } from '../../formats/tar/reader.js';
 import { cleanEntryName } from '../../formats/oci/root-path.js';
 import { LineSplitter } from '../lines.js';
 import type { DockerClient } from './docker-api.js';
-import { uploadTree, type LocalEntry } from './tree.js';
+import { uploadTree } from './tree.js';
 
 async function* fileBytes(src: Readable | string, size: number, onProgress?: (done: number, total: number) => void): AsyncGenerator<Buffer> {
   let n = 0;
@@ -90,7 +89,7 @@ export class DockerExecCommunicator implements Communicator {
     const mtime = Math.floor(Date.now() / 1000);
     let done = 0;
     const tar = (async function* () {
-      for (const e of entries as LocalEntry[]) {
+      for (const e of entries) {
         const name = base === '' ? e.rel : `${base}/${e.rel}`;
         if (e.kind === 'dir') {
           yield encodeHeader({ name: `${name}/`, type: 'dir', mode: e.mode, uid: 0, gid: 0, size: 0, mtime });
