@@ -262,7 +262,7 @@ export class ExprParser extends TemplateParser {
 
   private heredoc(): A.Expr | undefined {
     const open = this.next();
-    const parts = this.templateParts('cheredoc');
+    const parts = this.templateParts('cheredoc', open.flush === true);
     if (!parts) return undefined;
     const close = this.toks[this.p]!;
     if (close.kind !== 'cheredoc') {

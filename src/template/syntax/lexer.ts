@@ -9,7 +9,6 @@ import type { Diagnostic, Pos, SourceRange } from '../../core/errors/diagnostic.
 import { error } from '../../core/errors/diagnostic.js';
 import { charLength, describeChar, isDigit, isIdentStartAt, scanIdent, scanNumber } from './chars.js';
 import { decodeEscape } from './escapes.js';
-import { flushHeredocTokens } from './heredoc.js';
 import { LineTracker, type PositionSource } from './positions.js';
 
 export type TokenKind =
@@ -58,7 +57,7 @@ export interface Token {
 type Mode =
   | { kind: 'expr'; braces: number }
   | { kind: 'quoted'; open: number }
-  | { kind: 'heredoc'; marker: string; flush: boolean; open: number }
+  | { kind: 'heredoc'; marker: string; open: number }
   /** A whole text that is a template (templatefile, JSON strings): ends only at end of input. */
   | { kind: 'template' };
 
@@ -338,7 +337,7 @@ export class Lexer {
     if (lineEnd < 0) lineEnd = this.src.length;
     const extra = this.src.slice(markerEnd, lineEnd).replace(/\r$/, '');
     this.i = Math.min(this.src.length, lineEnd + 1);
-    this.modes.push({ kind: 'heredoc', marker: m[2]!, flush: m[1] === '-', open: this.tokens.length });
+    this.modes.push({ kind: 'heredoc', marker: m[2]!, open: this.tokens.length });
     const t = this.push('oheredoc', start, this.i);
     t.value = m[2]!;
     if (m[1] === '-') t.flush = true;
@@ -475,7 +474,6 @@ export class Lexer {
     t.value = m.marker;
     this.i = end;
     this.modes.pop();
-    if (m.flush) flushHeredocTokens(this.tokens, m.open);
     return true;
   }
 }

@@ -7,6 +7,7 @@
 import type { SourceRange } from '../../core/errors/diagnostic.js';
 import type * as A from './ast.js';
 import { describeToken, TokenCursor } from './cursor.js';
+import { flushHeredoc } from './heredoc.js';
 import type { Token, TokenKind } from './lexer.js';
 import { span } from './positions.js';
 
@@ -31,12 +32,14 @@ export abstract class TemplateParser extends TokenCursor {
    * Template parts from here up to (not including) a token of kind `end`. Undefined after an
    * error, which has been reported.
    */
-  protected templateParts(end: TokenKind): A.TemplatePart[] | undefined {
+  protected templateParts(end: TokenKind, flushIndent = false): A.TemplatePart[] | undefined {
     const saved = this.newlines(false);
     try {
       const flat = this.flatTemplate(end);
       if (!flat) return undefined;
       applyStripMarkers(flat);
+      // `<<-` indentation goes after the strip markers, as in HCL.
+      if (flushIndent) flushHeredoc(flat);
       const nested = this.nestParts(flat, 0, undefined);
       return nested?.parts;
     } finally {

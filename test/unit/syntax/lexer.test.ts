@@ -105,11 +105,10 @@ describe('lexer', () => {
     expect(t2.filter((t) => t.kind === 'lit').map((t) => t.text)).toEqual(['NOT EOT\n', 'EOTX\n']);
   });
 
-  it('strips <<- heredoc indentation in the literal values (text stays as written)', () => {
+  it('marks <<- heredocs; their indentation is left to the template parser (after strip markers)', () => {
     const toks = tokens('x = <<-EOT\n    a\n\n      b\n    EOT\n');
-    const lits = toks.filter((t) => t.kind === 'lit');
-    expect(lits.map((t) => t.value)).toEqual(['a\n', '\n', '  b\n']);
-    expect(lits.map((t) => t.text)).toEqual(['    a\n', '\n', '      b\n']);
+    expect(toks.find((t) => t.kind === 'oheredoc')).toMatchObject({ text: '<<-EOT\n', value: 'EOT', flush: true });
+    expect(toks.filter((t) => t.kind === 'lit').map((t) => t.value)).toEqual(['    a\n', '\n', '      b\n']);
   });
 
   it('gives positions as 1-based line and code-point column, plus a UTF-16 offset', () => {

@@ -151,6 +151,15 @@ describe('heredocs', () => {
     expect(heredocValue('x = <<-EOT\n${a}\n    b\nEOT\n')).toEqual(['<interp>', '\n    b\n']);
   });
 
+  it('strip indentation after the strip markers have acted, as HCL does (checked with packer inspect)', () => {
+    // `%{~` trims the first line's indentation away: that line has none, so nothing is removed.
+    expect(heredocValue('x = <<-EOT\n   %{~ if false ~}%{ endif }ax\n    b\n EOT\n')).toEqual(['<if>', 'ax\n    b\n']);
+    // `~}` eats the newline: the next line is no line start and keeps its indentation.
+    expect(heredocValue('x = <<-EOT\n    a ${"v" ~}\n    b\n    c\n    EOT\n')).toEqual(['a ', '<interp>', '    b\nc\n']);
+    // `${~` trims the indentation before it, so its line has none.
+    expect(heredocValue('x = <<-EOT\n      x\n    ${~ "y"}\n      z\n    EOT\n')).toEqual(['      x\n', '<interp>', '\n      z\n']);
+  });
+
   it('are templates: interpolations, directives and escapes of $ and % work', () => {
     expect(heredocValue('x = <<EOT\nhi ${name}, $${literal} %%{literal}\n%{ if a }A%{ endif }\nEOT\n')).toEqual(['hi ', '<interp>', ', ${literal} %{literal}\n', '<if>', '\n']);
   });
