@@ -9,11 +9,7 @@ import type * as A from './ast.js';
 import { describeToken, TooDeep } from './cursor.js';
 import { ExprParser } from './expr-parser.js';
 import type { Token } from './lexer.js';
-import { span } from './positions.js';
-
-function where(r: SourceRange): string {
-  return `${r.filename}:${r.start.line},${r.start.column}-${r.end.column}`;
-}
+import { span, where } from './positions.js';
 
 export class BodyParser extends ExprParser {
   /** Set when the lexer reported errors: a silent failure is then one of their echoes. */

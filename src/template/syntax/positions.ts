@@ -122,3 +122,8 @@ export class MappedPositions implements PositionSource {
 export function span(a: SourceRange, b: SourceRange): SourceRange {
   return { filename: a.filename, start: a.start, end: b.end };
 }
+
+/** `file:line,col-col`, as HCL names a place in a message ("already set at main.pkr.hcl:3,3-8"). */
+export function where(r: SourceRange): string {
+  return `${r.filename}:${r.start.line},${r.start.column}-${r.end.column}`;
+}

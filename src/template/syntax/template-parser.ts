@@ -1,15 +1,16 @@
 /**
  * Templates: the text of quoted strings, heredocs, templatefile input and JSON strings. Parsing
- * goes in two steps, as the template language suggests: first a flat sequence of literals,
- * interpolations and directive markers, on which strip markers (`~`) trim the neighbouring
- * literal text; then the `%{ if }` / `%{ for }` markers are matched into nested parts.
+ * goes in steps, as HCL's does: first a flat sequence of literals (one per source line in a
+ * heredoc), interpolations and directive markers; strip markers (`~`) trim the neighbouring
+ * literal; a `<<-` heredoc loses its common indentation; then the `%{ if }` / `%{ for }` markers
+ * are matched into nested parts.
  */
 import type { SourceRange } from '../../core/errors/diagnostic.js';
 import type * as A from './ast.js';
 import { describeToken, TokenCursor } from './cursor.js';
 import { flushHeredoc } from './heredoc.js';
 import type { Token, TokenKind } from './lexer.js';
-import { span } from './positions.js';
+import { span, where } from './positions.js';
 
 type Flat =
   | { kind: 'literal'; value: string; range: SourceRange }
@@ -19,10 +20,6 @@ type Flat =
 type Directive = Extract<Flat, { kind: 'directive' }>;
 
 const KEYWORDS = new Set(['if', 'else', 'endif', 'for', 'endfor']);
-
-function where(r: SourceRange): string {
-  return `${r.filename}:${r.start.line},${r.start.column}-${r.end.column}`;
-}
 
 export abstract class TemplateParser extends TokenCursor {
   /** A full expression (conditional included), or undefined after reporting why not. */
