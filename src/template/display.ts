@@ -64,8 +64,8 @@ export function formatValue(v: Value, indent = ''): string {
       const entries = [...v.entries()];
       if (entries.length === 0) return '{}';
       const inner = indent + '  ';
-      const width = Math.max(...entries.map(([k]) => keyText(k).length));
-      const body = entries.map(([k, e]) => `${inner}${keyText(k).padEnd(width)} = ${formatValue(e, inner)}`).join('\n');
+      // Not aligned on `=`: Packer's inspect writes each attribute as it comes.
+      const body = entries.map(([k, e]) => `${inner}${keyText(k)} = ${formatValue(e, inner)}`).join('\n');
       return `${v.type.kind === 'map' ? 'tomap(' : ''}{\n${body}\n${indent}}${v.type.kind === 'map' ? ')' : ''}`;
     }
   }

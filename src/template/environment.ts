@@ -10,7 +10,8 @@ import { evaluateBodies } from './eval/body.js';
 import { FunctionError, type FuncDef, type FunctionContext } from './eval/functions/define.js';
 import { references } from './eval/refs.js';
 import type { EvalContext } from './eval/scope.js';
-import { T } from './eval/types.js';
+import { T, friendlyName } from './eval/types.js';
+import { convert } from './eval/convert.js';
 import { Value } from './eval/value.js';
 import type { TemplateModel } from './model.js';
 import { parseTemplate } from './syntax/index.js';
@@ -48,7 +49,12 @@ export function buildEnvironment(model: TemplateModel, opts: EnvironmentOptions)
     if (parsed.diagnostics.length > 0) throw templateError(parsed.diagnostics, filename);
     const r = evaluate(parsed.expr, { ...common, variables: vars, sources: new Map([[filename, text]]) });
     if (r.diags.some((d) => d.severity === 'error')) throw templateError(r.diags, filename);
-    return r.value;
+    // A template that is one interpolation yields that value; templatefile always gives a string.
+    try {
+      return convert(r.value, T.string);
+    } catch {
+      throw new FunctionError(`${filename}: the template gives a ${friendlyName(r.value.type)}, not a string; use jsonencode() or yamlencode() to render structured values`, 0);
+    }
   };
   const fnContext: FunctionContext = { baseDir: model.root, now: opts.now, renderTemplate };
   const common = { functions: withoutEnv, fnContext, sources: model.sources };

@@ -26,7 +26,8 @@ export class ConversionError extends Error {
  */
 export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN';
-  if (Object.is(n, -0)) return '0';
+  // Negative zero prints as "-0", as cty's big.Float does.
+  if (Object.is(n, -0)) return '-0';
   const shortest = String(Math.abs(n));
   const sign = n < 0 ? '-' : '';
   const m = /^(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(shortest);

@@ -286,8 +286,18 @@ class Evaluator {
 
   private conditional(e: A.ConditionalExpr): Value {
     const cond = this.eval(e.cond);
-    const a = this.eval(e.then);
-    const b = this.eval(e.else);
+    let decided: boolean | undefined;
+    if (cond.isNull) return this.fail('Null condition', 'The condition value is null. Conditions must either be true or false.', e.cond.range);
+    if (cond.isKnown) {
+      try {
+        decided = convert(cond, T.bool).bool();
+      } catch {
+        return this.fail('Incorrect condition type', `The condition expression must be of type bool, not ${friendlyName(cond.type)}.`, e.cond.range);
+      }
+    }
+    // As in HCL, only the branch taken can fail; the other one still lends its type.
+    const a = decided === false ? this.isolated(e.then).value : this.eval(e.then);
+    const b = decided === true ? this.isolated(e.else).value : this.eval(e.else);
     const u = unifyValues([a, b]);
     if (!u) {
       return this.fail(
@@ -297,15 +307,8 @@ class Evaluator {
       );
     }
     const [ta, tb] = u.values as [Value, Value];
-    if (cond.isNull) return this.fail('Null condition', 'The condition value is null. Conditions must either be true or false.', e.cond.range);
-    if (!cond.isKnown) return Value.unknown(u.type).markSensitive(cond.sensitive);
-    let c: boolean;
-    try {
-      c = convert(cond, T.bool).bool();
-    } catch {
-      return this.fail('Incorrect condition type', `The condition expression must be of type bool, not ${friendlyName(cond.type)}.`, e.cond.range);
-    }
-    return (c ? ta : tb).markSensitive(cond.sensitive);
+    if (decided === undefined) return Value.unknown(u.type).markSensitive(cond.sensitive);
+    return (decided ? ta : tb).markSensitive(cond.sensitive);
   }
 
   private operand(v: Value, want: Type, side: string, range: SourceRange, op: A.BinaryOp | '!' | 'neg'): Value | undefined {

@@ -52,6 +52,7 @@ describe('type conversion as cty does it', () => {
     expect(formatNumber(1e21)).toBe('1000000000000000000000');
     expect(formatNumber(0.1)).toBe('0.1');
     expect(formatNumber(-3)).toBe('-3');
+    expect(formatNumber(-0)).toBe('-0');
     expect(formatNumber(1.23e-25)).toBe('0.000000000000000000000000123');
     expect(formatNumber(1.5e300)).toBe('15' + '0'.repeat(299));
     expect(formatNumber(-2.5e-7)).toBe('-0.00000025');

@@ -49,6 +49,11 @@ describe('evaluation', () => {
     expect(ok('null == null')).toBe('true');
   });
 
+  it('lets only the branch taken fail, as HCL does', () => {
+    expect(ok('true ? 1 : [][0]')).toBe('1');
+    expect(run('false ? 1 : [][0]').diags[0]!.summary).toBe('Invalid index');
+  });
+
   it('evaluates conditionals with unified result types', () => {
     expect(ok('true ? 1 : "x"')).toBe('"1"');
     expect(run('true ? [1] : "x"').diags[0]!.summary).toBe('Inconsistent conditional result types');
@@ -77,7 +82,8 @@ describe('evaluation', () => {
 
   it('explains wrong references with suggestions and positions', () => {
     const r = run('var.lst[0]', { var: obj });
-    expect(r.diags[0]).toMatchObject({ summary: 'Reference to undeclared input variable', subject: { start: { column: 5 } } });
+    // As HCL, the subject is the traversal step `.lst`, dot included.
+    expect(r.diags[0]).toMatchObject({ summary: 'Unsupported attribute', subject: { start: { column: 4 } } });
     expect(r.diags[0]!.detail).toContain('Did you mean "list"?');
     expect(run('uper("x")').diags[0]!.detail).toBe('There is no function named "uper". Did you mean "upper"?');
     expect(run('var.list[5]', { var: obj }).diags[0]!.summary).toBe('Invalid index');
