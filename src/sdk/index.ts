@@ -73,3 +73,5 @@ export { writeIso, IsoError, type IsoEntry, type IsoSource } from '../formats/is
 export { diskIdentity, diskImageOf, diskOutputPath, DISK_PARTIAL_KIND, partialRecorder, progressReporter, rawInputOf, reapDiskPartial, type RawInput } from './disk.js';
 // Go durations ("1m30s") for options parsed at run time (boot_command's <wait1m>).
 export { parseDuration } from '../template/duration.js';
+// Tar: the ustar/PAX header writer image layers and the compress post-processor share.
+export { encodeHeader as encodeTarHeader, padding as tarPadding, END_OF_ARCHIVE, paxRecord, type TarHeader } from '../formats/tar/header.js';

@@ -27,6 +27,9 @@ export interface TarHeader {
   linkname?: string;
   devmajor?: number;
   devminor?: number;
+  /** Owner and group names; left empty in image layers, which must not depend on the host. */
+  uname?: string;
+  gname?: string;
 }
 
 function octal(n: number, width: number): string {
@@ -41,7 +44,7 @@ function stub(s: string, max: number): string {
   return s.replace(/[^\x20-\x7e]/g, '_').slice(0, max);
 }
 
-function ustar(h: TarHeader, flag: string, name: string, linkname: string, size: number, uid: number, gid: number): Buffer {
+function ustar(h: TarHeader, flag: string, name: string, linkname: string, size: number, uid: number, gid: number, uname = '', gname = ''): Buffer {
   const b = Buffer.alloc(BLOCK);
   b.write(name, 0, 100, 'utf8');
   b.write(octal(h.mode & 0o7777, 8), 100, 'ascii');
@@ -54,6 +57,8 @@ function ustar(h: TarHeader, flag: string, name: string, linkname: string, size:
   b.write(linkname, 157, 100, 'utf8');
   b.write('ustar\0', 257, 'ascii');
   b.write('00', 263, 'ascii');
+  b.write(uname, 265, 32, 'utf8');
+  b.write(gname, 297, 32, 'utf8');
   b.write(octal(h.devmajor ?? 0, 8), 329, 'ascii');
   b.write(octal(h.devminor ?? 0, 8), 337, 'ascii');
   let sum = 0;
@@ -103,11 +108,21 @@ export function encodeHeader(h: TarHeader): Buffer {
     pax.push(paxRecord('gid', String(gid)));
     gid = 0;
   }
-  const main = ustar(h, FLAG[h.type], name, linkname, size, uid, gid);
+  let uname = h.uname ?? '';
+  let gname = h.gname ?? '';
+  if (!fitsUstar(uname, 32)) {
+    pax.push(paxRecord('uname', uname));
+    uname = stub(uname, 32);
+  }
+  if (!fitsUstar(gname, 32)) {
+    pax.push(paxRecord('gname', gname));
+    gname = stub(gname, 32);
+  }
+  const main = ustar(h, FLAG[h.type], name, linkname, size, uid, gid, uname, gname);
   if (pax.length === 0) return main;
   const body = Buffer.from(pax.join(''), 'utf8');
   // The PAX header's own name is derived from the entry's, so it is as stable as the entry.
-  const paxHeader = ustar({ ...h, mode: 0o644 }, 'x', stub(`PaxHeaders/${name}`, 100), '', body.length, uid, gid);
+  const paxHeader = ustar({ ...h, mode: 0o644 }, 'x', stub(`PaxHeaders/${name}`, 100), '', body.length, uid, gid, uname, gname);
   return Buffer.concat([paxHeader, body, padding(body.length), main]);
 }
 

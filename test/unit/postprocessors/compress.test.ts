@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import plugin, { BUILDER_ID } from '../../../plugins/postprocessor-compress/index.js';
 import { detectFormat, zstdAvailable } from '../../../plugins/postprocessor-compress/format.js';
 import { ParallelGzip } from '../../../plugins/postprocessor-compress/parallel-gzip.js';
-import { entryHeaders, paxRecord } from '../../../plugins/postprocessor-compress/tar.js';
+import { encodeTarHeader, paxRecord } from '../../../src/sdk/index.js';
 import type { PostProcessorPlugin } from '../../../src/sdk/plugin.js';
 import { fileArtifact, runPostProcessor } from '../../helpers/postprocessor-context.js';
 import { readTar } from '../../helpers/tar-read.js';
@@ -89,7 +89,7 @@ describe('tar writer', () => {
 
   it('uses PAX for sizes of 8 GiB and more, ids too large and long owner names', () => {
     const size = 9 * 1024 ** 3;
-    const blocks = Buffer.concat(entryHeaders({ name: 'disk.raw', mode: 0o644, uid: 3_000_000, gid: 7, size, mtime: 0, type: '0', uname: 'u'.repeat(40), gname: 'g' }));
+    const blocks = encodeTarHeader({ name: 'disk.raw', type: 'file', mode: 0o644, uid: 3_000_000, gid: 7, size, mtime: 0, uname: 'u'.repeat(40), gname: 'g' });
     const [entry] = readTar(Buffer.concat([blocks, Buffer.alloc(1024)]));
     expect(entry).toMatchObject({ name: 'disk.raw', size, uid: 3_000_000, gid: 7, uname: 'u'.repeat(40), gname: 'g' });
     expect(entry!.pax).toEqual({ size: String(size), uid: '3000000', uname: 'u'.repeat(40) });
