@@ -1,7 +1,7 @@
 /**
  * The qemu builder as a user runs it, against real QEMU under TCG:
  *
- * - the Debian test VM (test/setup/vm-image.sh) booted from a disk image, the temporary SSH key
+ * - examples/qemu on the Debian test VM (test/setup/vm-image.sh), booted from a disk image, the temporary SSH key
  *   handed to cloud-init on a NoCloud CD, shell and file provisioners over SSH, the HTTP server,
  *   a graceful shutdown, a qcow2 out, then vhd (fixed and dynamic) and vmdk post-processors;
  *   qemu-img check and compare confirm every output holds the VM's disk;
@@ -10,10 +10,10 @@
  *   a checksum mismatch, qemu or qemu-img missing.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { kiln, workspace } from '../helpers/cli.js';
+import { kiln, kilnProcess, ROOT, workspace } from '../helpers/cli.js';
 import { BUSYBOX, QEMU, QEMU_IMG, skipWithout, TEST_VM_IMAGE, testVmDir } from '../helpers/components.js';
 import { TINY_GOT, TINY_READY, tinyInitramfs } from '../helpers/tiny-guest.js';
 
@@ -26,6 +26,15 @@ function ws(files: Record<string, string>): string {
 }
 function stateEnv(dir: string): Record<string, string> {
   return { KILN_STATE_DIR: join(dir, '.state'), PACKER_CACHE_DIR: join(dir, '.cache') };
+}
+/** Running (a zombie counts as gone: PID 1 here may not reap). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }
 function qemuImg(args: string[]): string {
   return execFileSync('qemu-img', args, { encoding: 'utf8' });
@@ -46,93 +55,48 @@ const KERNEL_ARGS = (append: string) => `
   ]`;
 
 describe('qemu builder with the Debian test VM', () => {
-  it('boots, provisions over SSH with the temporary key, shuts down, and the disk converts to VHD and VMDK', () => {
+  it('runs examples/qemu: boots, provisions over SSH with the temporary key, shuts down, and the disk converts to VHD and VMDK', () => {
     if (skipVm) return;
     const dir = ws({
-      'upload/hello.txt': 'uploaded by the file provisioner\n',
-      'vm.pkr.hcl': `
-source "qemu" "debian" {
-  iso_url          = "${VM}/vm.raw"
-  iso_checksum     = "file:${VM}/SHA256SUMS"
-  disk_image       = true
-  format           = "qcow2"
-  disk_size        = "3G"
-  headless         = true
-  accelerator      = "tcg"
-  boot_wait        = "0s"
-  machine_type     = "q35"
-  memory           = 1024
-  cpus             = 2
-  ssh_username     = "root"
-  ssh_timeout      = "10m"
-  shutdown_command = "shutdown -P now"
-  output_directory = "out"
-  vm_name          = "debian.qcow2"
-  http_content     = { "/greeting.txt" = "served by kiln" }
-  ${KERNEL_ARGS('root=LABEL=root rw console=ttyS0 net.ifnames=0')}
-}
-build {
-  sources = ["source.qemu.debian"]
-  provisioner "file" {
-    source      = "upload/hello.txt"
-    destination = "/root/uploaded/hello.txt"
-  }
-  provisioner "shell" {
-    inline = [
-      "set -e",
-      "cat /root/uploaded/hello.txt",
-      "python3 -c \\"import urllib.request; print(urllib.request.urlopen('http://\${build.HTTPIP}:\${build.HTTPPort}/greeting.txt').read().decode())\\" > /root/greeting.txt",
-      "echo provisioned-by-kiln > /root/kiln.txt",
-      "sync",
-    ]
-  }
-  post-processor "vhd" {
-    output              = "images/debian-fixed.vhd"
-    keep_input_artifact = true
-  }
-  post-processor "vhd" {
-    output  = "images/debian-dynamic.vhd"
-    dynamic = true
-  }
-  post-processor "vmdk" {
-    output = "images/debian.vmdk"
-  }
-}
+      'testvm.pkrvars.hcl': `
+image_url      = "${VM}/vm.raw"
+image_checksum = "file:${VM}/SHA256SUMS"
+ssh_username   = "root"
+${KERNEL_ARGS('root=LABEL=root rw console=ttyS0 net.ifnames=0')}
 `,
     });
-    const r = kiln(['build', 'vm.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    cpSync(join(ROOT, 'examples', 'qemu'), join(dir, 'example'), { recursive: true });
+    const r = kiln(['build', '-var-file=testvm.pkrvars.hcl', 'example/debian.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('Attaching a cloud-init NoCloud seed (CD "cidata") that installs the temporary SSH key for root');
-    expect(r.stdout).toContain('uploaded by the file provisioner');
+    expect(r.stdout).toContain('Hello from the kiln qemu example.');
     expect(r.stdout).toContain('Gracefully halting virtual machine...');
     expect(r.stdout).toContain('VM stopped (shutdown_command)');
-    expect(r.stdout).toMatch(/HTTP GET \/greeting\.txt/);
+    expect(r.stdout).toMatch(/HTTP GET \/motd/);
 
-    const qcow2 = join(dir, 'out', 'debian.qcow2');
+    const qcow2 = join(dir, 'output', 'qemu', 'debian.qcow2');
     expect(JSON.parse(qemuImg(['info', '--output=json', qcow2])).format).toBe('qcow2');
     expect(qemuImg(['check', qcow2])).toContain('No errors');
-    expect(readFileSync(join(dir, 'out', 'debian.qcow2-serial.log'), 'utf8')).toContain('reboot: Power down');
+    expect(readFileSync(join(dir, 'output', 'qemu', 'debian.qcow2-serial.log'), 'utf8')).toContain('reboot: Power down');
 
-    const fixed = join(dir, 'images', 'debian-fixed.vhd');
-    const dynamic = join(dir, 'images', 'debian-dynamic.vhd');
-    const vmdk = join(dir, 'images', 'debian.vmdk');
+    const images = join(dir, 'output', 'images');
+    const fixed = join(images, 'debian-azure.vhd');
     // qemu-img has no check for VHDs; compare reads them through its own vpc driver.
     for (const [file, fmt] of [
       [fixed, 'vpc'],
-      [dynamic, 'vpc'],
-      [vmdk, 'vmdk'],
+      [join(images, 'debian-hyperv.vhd'), 'vpc'],
+      [join(images, 'debian-vsphere.vmdk'), 'vmdk'],
     ] as const) {
       expect(qemuImg(['compare', '-f', 'qcow2', '-F', fmt, qcow2, file]), file).toContain('Images are identical');
     }
-    expect(qemuImg(['check', vmdk])).toContain('No errors');
+    expect(qemuImg(['check', join(images, 'debian-vsphere.vmdk')])).toContain('No errors');
     // The fixed VHD is the raw disk plus a footer: the provisioned files are in its ext4 filesystem.
     const cat = (path: string) => execFileSync('debugfs', ['-R', `cat ${path}`, fixed], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    expect(cat('/root/kiln.txt')).toBe('provisioned-by-kiln\n');
-    expect(cat('/root/greeting.txt')).toBe('served by kiln\n');
-    expect(cat('/root/uploaded/hello.txt')).toBe('uploaded by the file provisioner\n');
-    // A 3 GiB disk is already whole MiB: no rounding notice.
+    expect(cat('/etc/kiln/hello.txt')).toBe('Hello from the kiln qemu example.\n');
+    expect(cat('/etc/kiln/motd')).toBe('Built by kiln with QEMU.\n');
+    // 4 GiB is already whole MiB: no rounding notice.
     expect(r.stdout).not.toContain('rounded up');
-    expect(readdirSync(join(dir, 'images')).filter((n) => n.endsWith('.part'))).toEqual([]);
+    expect(readdirSync(images).filter((n) => n.endsWith('.part'))).toEqual([]);
   }, 20 * 60_000);
 });
 
@@ -194,6 +158,35 @@ build { sources = ["source.qemu.tiny"] }
     const serial = readFileSync(join(dir, 'out', 'packer-tiny-serial.log'), 'utf8');
     expect(serial).toContain(`${TINY_GOT}Hello, Kiln! typed:packer-tiny`);
     expect(existsSync(join(dir, 'out', 'packer-tiny'))).toBe(true);
+  }, 5 * 60_000);
+
+  it('after SIGKILL, kiln cleanup stops the VM the run left (reaper qemu.vm)', async () => {
+    if (skipVm) return;
+    const dir = tinyWorkspace(`
+  communicator = "none"
+  boot_wait    = "30m"`);
+    const p = kilnProcess(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    const closed = new Promise((resolve) => p.on('close', resolve));
+    // The VM's record gets its PID once QEMU runs; poll the run's ledger for it.
+    let pid: number | undefined;
+    let run = '';
+    while (pid === undefined) {
+      await new Promise((r) => setTimeout(r, 200));
+      const runs = join(dir, '.state', 'runs');
+      run = existsSync(runs) ? (readdirSync(runs)[0] ?? '') : '';
+      const ledger = run ? join(runs, run, 'ledger.jsonl') : '';
+      if (!ledger || !existsSync(ledger)) continue;
+      const entries = readFileSync(ledger, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: string; id: string; kind?: string; description?: string; data?: { pid?: number } });
+      const vm = entries.find((e) => e.t === 'create' && e.kind === 'qemu.vm' && e.description?.startsWith('QEMU VM'));
+      pid = vm && entries.find((e) => e.t === 'update' && e.id === vm.id && e.data?.pid)?.data?.pid;
+    }
+    p.kill('SIGKILL');
+    await closed;
+    expect(alive(pid)).toBe(true);
+    const r = kiln(['cleanup', '--run', run], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Removed \d+ resource\(s\)/);
+    expect(alive(pid)).toBe(false);
   }, 5 * 60_000);
 
   it('a checksum mismatch stops the build before any VM starts', () => {

@@ -10,7 +10,10 @@
 # temporary key to cloud-init through a NoCloud `cidata` CD, which is exactly what is under test.
 #
 # Output: $DIR/vm.raw (2 GiB, sparse), $DIR/vmlinuz, $DIR/initrd.img, $DIR/SHA256SUMS, $DIR/stamp.
-# Needs root (debootstrap chroots). Prints how long each stage took.
+# Needs root (debootstrap chroots). Prints how long each stage took. Measured on the CI machine
+# kind: ≈ 87 s with the .debs cached (a fresh machine also downloads ≈ 130 MB of them), 0 s when
+# reused; the guest reaches SSH ≈ 46 s after QEMU starts under TCG. (One-pass debootstrap with an
+# fsync per file and Debian's default initramfs took 130 s, and the guest 59 s.)
 set -euo pipefail
 
 DIR="${KILN_TEST_VM_DIR:-$HOME/.cache/kiln-test-vm}"
@@ -47,14 +50,33 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The .deb files are kept in $DIR/debs, so a rebuild after a recipe change downloads nothing.
-stage "debootstrap bookworm with $PACKAGES"
-debootstrap --variant=minbase --include="$PACKAGES" --cache-dir="$DIR/debs" bookworm "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || {
+failed() {
   cp "$ROOT/debootstrap/debootstrap.log" "$DIR/debootstrap-failed.log" 2>/dev/null || true
   tail -n 30 "$WORK/debootstrap.log" >&2
   echo "test/setup/vm-image.sh: debootstrap failed; its log is in $DIR/debootstrap-failed.log" >&2
   exit 1
 }
+# Two stages, so the target can be set up before its packages are configured. The .deb files are
+# kept in $DIR/debs, so a rebuild after a recipe change downloads nothing.
+stage "debootstrap bookworm with $PACKAGES (first stage: download and unpack)"
+debootstrap --foreign --variant=minbase --include="$PACKAGES" --cache-dir="$DIR/debs" bookworm "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || failed
+# dpkg without an fsync per file: this tree is copied into the image once, and that is all.
+mkdir -p "$ROOT/etc/dpkg/dpkg.cfg.d"
+echo force-unsafe-io >"$ROOT/etc/dpkg/dpkg.cfg.d/kiln-unsafe-io"
+# A small initramfs with just what mounts a virtio or SCSI ext4 root: quicker to generate, and
+# to unpack and boot under TCG, than Debian's default of most modules.
+mkdir -p "$ROOT/etc/initramfs-tools/conf.d" "$ROOT/etc/initramfs-tools/hooks"
+echo MODULES=list >"$ROOT/etc/initramfs-tools/conf.d/kiln-small.conf"
+cat >"$ROOT/etc/initramfs-tools/hooks/kiln-virtio" <<'EOF'
+#!/bin/sh
+case "$1" in prereqs) exit 0 ;; esac
+. /usr/share/initramfs-tools/hook-functions
+for m in virtio_pci virtio_blk virtio_scsi sd_mod sr_mod ata_piix ahci ext4 crc32c_generic; do manual_add_modules "$m"; done
+EOF
+chmod +x "$ROOT/etc/initramfs-tools/hooks/kiln-virtio"
+stage "debootstrap second stage: configure"
+chroot "$ROOT" /debootstrap/debootstrap --second-stage >>"$WORK/debootstrap.log" 2>&1 || failed
+rm -f "$ROOT/etc/dpkg/dpkg.cfg.d/kiln-unsafe-io"
 
 stage "configuring the guest"
 echo kiln-test-vm >"$ROOT/etc/hostname"
