@@ -67,6 +67,9 @@ case "$cmd" in
     [ -f "$dir/hostkey" ] || ssh-keygen -q -t ed25519 -N '' -C kiln-test-host -f "$dir/hostkey"
     [ -f "$dir/clientkey" ] || ssh-keygen -q -t ed25519 -N '' -C kiln-test-client -f "$dir/clientkey"
     [ -f "$dir/authorized_keys" ] || cp "$dir/clientkey.pub" "$dir/authorized_keys"
+    # sshd reads authorized_keys as the user logging in: the directory must let it through.
+    chmod 755 "$dir"
+    chmod 644 "$dir/authorized_keys"
     cat >"$dir/sshd_config" <<CONF
 Port $port
 ListenAddress 127.0.0.1

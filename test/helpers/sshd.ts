@@ -1,0 +1,111 @@
+/**
+ * A private OpenSSH sshd per test file, through test/setup/sshd.sh: on 127.0.0.1, a free port,
+ * keys in a temp dir, stopped by PID. Tests log in as the `kiln-ssh` user (plain /bin/sh).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Component } from './components.js';
+import { ROOT } from './cli.js';
+
+const SCRIPT = join(ROOT, 'test', 'setup', 'sshd.sh');
+
+export const SSHD: Component = {
+  name: 'OpenSSH sshd (Debian package openssh-server, run as root)',
+  available: () => existsSync('/usr/sbin/sshd') && existsSync('/usr/bin/scp') && process.getuid?.() === 0,
+  setup: 'sudo bash test/setup/install-packages.sh, and run the tests as root (they start sshd with test/setup/sshd.sh)',
+};
+
+export const TEST_USER = 'kiln-ssh';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function run(...args: string[]): string {
+  const r = spawnSync('bash', [SCRIPT, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sshd.sh ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+export class Sshd {
+  readonly host = '127.0.0.1';
+  readonly user = TEST_USER;
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  static async start(): Promise<Sshd> {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-sshd-'));
+    const s = new Sshd(dir, await freePort());
+    s.start();
+    return s;
+  }
+
+  get clientKey(): string {
+    return join(this.dir, 'clientkey');
+  }
+
+  /** The host key's fingerprint as `ssh-keygen -lf` prints it. */
+  hostKeyFingerprint(): string {
+    return execFileSync('ssh-keygen', ['-lf', join(this.dir, 'hostkey.pub')], { encoding: 'utf8' }).split(' ')[1]!;
+  }
+
+  start(): void {
+    run('start', this.dir, String(this.port));
+  }
+  stop(): void {
+    run('stop', this.dir);
+  }
+  /** Ends every open connection, as a crash or a reboot would; keeps listening. */
+  drop(): void {
+    run('drop', this.dir);
+  }
+  /** A new host key, in effect from the next start. */
+  rekey(): void {
+    run('rekey', this.dir);
+  }
+  /** A reboot: connections dropped, sshd stopped and started again. */
+  restart(): void {
+    this.drop();
+    this.stop();
+    this.start();
+  }
+
+  /** Runs a command on the server as the test user with OpenSSH's client. */
+  ssh(command: string): string {
+    return execFileSync('ssh', ['-q', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-i', this.clientKey, '-p', String(this.port), `${this.user}@${this.host}`, command], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+  }
+
+  log(): string {
+    return existsSync(join(this.dir, 'sshd.log')) ? readFileSync(join(this.dir, 'sshd.log'), 'utf8') : '';
+  }
+
+  /** HCL lines for a null source that reaches this server. */
+  sourceHcl(extra = ''): string {
+    return `ssh_host = "${this.host}"\n  ssh_port = ${this.port}\n  ssh_username = "${this.user}"\n  ssh_private_key_file = "${this.clientKey}"\n  ${extra}`;
+  }
+
+  dispose(): void {
+    try {
+      this.drop();
+      this.stop();
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+}

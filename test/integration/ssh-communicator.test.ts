@@ -1,0 +1,264 @@
+/**
+ * The SSH communicator against a real OpenSSH sshd: commands, environment values, a pty, file
+ * and tree transfers (SFTP and scp) with Packer's trailing-slash rules, modes, symlinks and
+ * unicode names, host-key pinning, temporary key pairs, a bastion and a SOCKS5 proxy.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyPair, HostKeyGuard, SshCommunicator, waitForSsh } from '../../src/communicator/ssh/index.js';
+import { sshSettings } from '../../src/sdk/ssh.js';
+import type { SshConfigFields } from '../../src/sdk/ssh-config.js';
+import { skipWithout } from '../helpers/components.js';
+import { freePort, Sshd, SSHD } from '../helpers/sshd.js';
+
+const skip = skipWithout(SSHD);
+const quiet = { say: () => undefined, message: () => undefined };
+
+let sshd: Sshd;
+let local: string;
+const open: SshCommunicator[] = [];
+
+beforeAll(async () => {
+  if (skip) return;
+  sshd = await Sshd.start();
+  local = mkdtempSync(join(tmpdir(), 'kiln-ssh-local-'));
+});
+afterAll(async () => {
+  for (const c of open) await c.close();
+  if (sshd) sshd.ssh(`rm -rf /tmp/kiln-ssh-it-${sshd.port}`);
+  sshd?.dispose();
+  if (local) rmSync(local, { recursive: true, force: true });
+});
+
+function config(extra: Partial<SshConfigFields> = {}): SshConfigFields {
+  return { ssh_host: sshd.host, ssh_port: sshd.port, ssh_username: sshd.user, ssh_private_key_file: sshd.clientKey, ssh_timeout: 20_000, ...extra };
+}
+
+async function connect(extra: Partial<SshConfigFields> = {}, guard = new HostKeyGuard()): Promise<SshCommunicator> {
+  const settings = sshSettings(config(extra));
+  const conn = await waitForSsh(settings, guard, quiet, new AbortController().signal);
+  const c = new SshCommunicator(settings, guard, conn);
+  open.push(c);
+  return c;
+}
+
+async function run(c: SshCommunicator, cmd: string, env?: Record<string, string>): Promise<{ out: string[]; err: string[]; code: number | null }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const r = await c.exec(cmd, { env, onStdout: (l) => out.push(l), onStderr: (l) => err.push(l) });
+  return { out, err, code: r.exitCode };
+}
+
+/** A fresh remote directory for one test, owned by the test user. */
+function remoteDir(name: string): string {
+  const d = `/tmp/kiln-ssh-it-${sshd.port}/${name}`;
+  sshd.ssh(`rm -rf '${d}'`);
+  return d;
+}
+
+function tree(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string, rel: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const s = statSync(p);
+      out[r] = `${(s.mode & 0o777).toString(8)}${s.isDirectory() ? ' dir' : ` ${readFileSync(p, 'utf8')}`}`;
+      if (s.isDirectory()) walk(p, r);
+    }
+  };
+  walk(root, '');
+  return out;
+}
+
+function makeSourceTree(): string {
+  const src = join(local, `src-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(join(src, 'sub dir', 'ünï'), { recursive: true });
+  writeFileSync(join(src, 'a.txt'), 'alpha\n');
+  writeFileSync(join(src, 'run.sh'), '#!/bin/sh\necho run\n', { mode: 0o750 });
+  writeFileSync(join(src, 'sub dir', 'ünï', 'naïve file.txt'), 'unicode\n');
+  writeFileSync(join(src, 'empty'), '');
+  symlinkSync('a.txt', join(src, 'link-to-a'));
+  symlinkSync('sub dir', join(src, 'link-to-dir'));
+  return src;
+}
+
+describe.skipIf(skip)('ssh communicator: commands', () => {
+  it('streams stdout and stderr line by line and reports the exit status', async () => {
+    const c = await connect();
+    const r = await run(c, 'echo one; echo two >&2; printf "no newline"; exit 7');
+    expect(r.out).toEqual(['one', 'no newline']);
+    expect(r.err).toEqual(['two']);
+    expect(r.code).toBe(7);
+  });
+
+  it('passes environment values byte for byte', async () => {
+    const c = await connect();
+    const value = `it's "quoted" $HOME \`id\` ;|& \\ back\nsecond line 'x' ünï`;
+    const r = await run(c, 'printf "%s" "$WEIRD"', { WEIRD: value, EMPTY: '' });
+    expect(r.out.join('\n')).toBe(value);
+    expect((await run(c, 'echo "[${EMPTY-unset}]"', { EMPTY: '' })).out).toEqual(['[]']);
+  });
+
+  it('allocates a terminal with ssh_pty', async () => {
+    expect((await run(await connect(), 'tty || true')).out).toEqual(['not a tty']);
+    const r = await run(await connect({ ssh_pty: true }), 'tty');
+    expect(r.out[0]).toMatch(/^\/dev\/pts\/\d+$/);
+  });
+
+  it('delivers 100,000 lines in order', async () => {
+    const c = await connect();
+    const r = await run(c, 'seq 1 100000');
+    expect(r.out.length).toBe(100_000);
+    expect(r.out.every((l, i) => l === String(i + 1))).toBe(true);
+  });
+});
+
+describe.skipIf(skip)('ssh communicator: files', () => {
+  for (const method of ['sftp', 'scp'] as const) {
+    describe(method, () => {
+      it('uploads a file with its mode, creating missing parents, and reports progress', async () => {
+        const c = await connect({ ssh_file_transfer_method: method });
+        const src = join(local, `script-${method}.sh`);
+        writeFileSync(src, '#!/bin/sh\necho hi\n'.repeat(50_000), { mode: 0o751 });
+        const dst = `${remoteDir(`file-${method}`)}/new parent/ünï/script.sh`;
+        const seen: [number, number][] = [];
+        await c.upload(src, dst, { onProgress: (d, t) => seen.push([d, t]) });
+        expect(sshd.ssh(`stat -c '%a %s' '${dst}'`).trim()).toBe(`751 ${statSync(src).size}`);
+        expect(sshd.ssh(`sha256sum < '${dst}'`)).toBe(execSha(src));
+        expect(seen.at(-1)).toEqual([statSync(src).size, statSync(src).size]);
+      });
+
+      it('uploads a stream of known size', async () => {
+        const c = await connect({ ssh_file_transfer_method: method });
+        const dst = `${remoteDir(`stream-${method}`)}/from-stream.txt`;
+        await c.upload({ stream: Readable.from([Buffer.from('streamed\n')]), size: 9 }, dst, { mode: 0o600 });
+        expect(sshd.ssh(`stat -c %a '${dst}'; cat '${dst}'`)).toBe('600\nstreamed\n');
+      });
+
+      it('uploads a tree: "src" becomes dst/src, "src/" fills dst; modes kept, symlinks followed', async () => {
+        const c = await connect({ ssh_file_transfer_method: method });
+        const src = makeSourceTree();
+        const base = remoteDir(`tree-${method}`);
+        await c.uploadDir(src, `${base}/a/b`);
+        await c.uploadDir(`${src}/`, `${base}/contents`);
+        const name = src.split('/').pop()!;
+        const listing = (d: string): string => sshd.ssh(`cd '${d}' && find . -printf '%p %m %y\\n' | LC_ALL=C sort`);
+        const expected = [
+          '. 755 d',
+          './a.txt 644 f',
+          './empty 644 f',
+          './link-to-a 644 f',
+          './link-to-dir 755 d',
+          './link-to-dir/ünï 755 d',
+          './link-to-dir/ünï/naïve file.txt 644 f',
+          './run.sh 750 f',
+          './sub dir 755 d',
+          './sub dir/ünï 755 d',
+          './sub dir/ünï/naïve file.txt 644 f',
+        ];
+        expect(listing(`${base}/a/b/${name}`).trim().split('\n')).toEqual(expected);
+        expect(listing(`${base}/contents`).trim().split('\n').slice(1)).toEqual(expected.slice(1));
+        expect(sshd.ssh(`cat '${base}/a/b/${name}/link-to-a' '${base}/contents/sub dir/ünï/naïve file.txt'`)).toBe('alpha\nunicode\n');
+      });
+
+      it('downloads a file and a tree with the same trailing-slash rule, keeping modes', async () => {
+        const c = await connect({ ssh_file_transfer_method: method });
+        const base = remoteDir(`down-${method}`);
+        sshd.ssh(`mkdir -p '${base}/tree/sub dir' && printf one > '${base}/tree/one' && printf 'two ü' > '${base}/tree/sub dir/twö' && chmod 700 '${base}/tree/one' && chmod 750 '${base}/tree/sub dir'`);
+        const out = join(local, `down-${method}`);
+        await c.download(`${base}/tree/one`, join(out, 'single', 'one.txt'));
+        expect(readFileSync(join(out, 'single', 'one.txt'), 'utf8')).toBe('one');
+        expect(statSync(join(out, 'single', 'one.txt')).mode & 0o777).toBe(0o700);
+        await c.downloadDir(`${base}/tree`, join(out, 'named'));
+        await c.downloadDir(`${base}/tree/`, join(out, 'contents'));
+        const want = { one: '700 one', 'sub dir': '750 dir', 'sub dir/twö': '644 two ü' };
+        expect(tree(join(out, 'named', 'tree'))).toEqual(want);
+        expect(tree(join(out, 'contents'))).toEqual(want);
+      });
+    });
+  }
+
+  it('says which file could not be written', async () => {
+    const c = await connect();
+    const src = join(local, 'small.txt');
+    writeFileSync(src, 'x');
+    await expect(c.upload(src, '/proc/kiln-cannot/x.txt')).rejects.toThrow(/\/proc\/kiln-cannot/);
+  });
+});
+
+describe.skipIf(skip)('ssh communicator: host keys and authentication', () => {
+  it('accepts a pinned fingerprint and refuses another, naming both', async () => {
+    const right = sshd.hostKeyFingerprint();
+    await expect(connect({ ssh_host_key_fingerprint: right })).resolves.toBeInstanceOf(SshCommunicator);
+    const wrong = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    const err = await connect({ ssh_host_key_fingerprint: wrong }).catch((e: Error) => e);
+    expect(String(err)).toContain(right);
+    expect(String(err)).toContain(wrong);
+    expect(String(err)).toMatch(/Refusing the SSH host key/);
+  });
+
+  it('gives up after ssh_handshake_attempts authentication failures and says so', async () => {
+    const other = join(local, 'other-key');
+    await generateKeyPair('ed25519', undefined, 'unauthorized', local).then((k) => writeFileSync(other, k.privateKey, { mode: 0o600 }));
+    const err = await connect({ ssh_private_key_file: other, ssh_handshake_attempts: 2 }).catch((e: Error) => e);
+    expect(String(err)).toMatch(/SSH authentication failed 2 time\(s\).*ssh_handshake_attempts = 2/);
+  });
+
+  it('times out on a port where nothing listens, saying the machine never answered', async () => {
+    const err = await connect({ ssh_port: await freePort(), ssh_timeout: 2500 }).catch((e: Error) => e);
+    expect(String(err)).toMatch(/Timeout waiting for SSH .*never answered SSH.*connection refused/);
+  });
+
+  it('logs in with a generated temporary key pair, written 0600', async () => {
+    for (const type of ['ed25519', 'rsa'] as const) {
+      const dir = mkdtempSync(join(local, 'key-'));
+      const pair = await generateKeyPair(type, type === 'rsa' ? 2048 : undefined, `kiln_test_${type}`, dir);
+      expect(statSync(pair.privateKeyFile).mode & 0o777).toBe(0o600);
+      expect(pair.publicKey).toMatch(new RegExp(`^ssh-(ed25519|rsa) \\S+ kiln_test_${type}$`));
+      appendFileSync(join(sshd.dir, 'authorized_keys'), `${pair.publicKey}\n`);
+      const c = await connect({ ssh_private_key_file: pair.privateKeyFile });
+      expect((await run(c, 'echo in')).out).toEqual(['in']);
+    }
+  });
+});
+
+describe.skipIf(skip)('ssh communicator: ways through', () => {
+  let bastion: Sshd;
+  let socks: ChildProcess | undefined;
+  beforeAll(async () => {
+    bastion = await Sshd.start();
+  });
+  afterAll(() => {
+    socks?.kill();
+    bastion?.dispose();
+  });
+
+  it('tunnels through a bastion, checking its host key too', async () => {
+    const c = await connect({ ssh_bastion_host: bastion.host, ssh_bastion_port: bastion.port, ssh_bastion_username: bastion.user, ssh_bastion_private_key_file: bastion.clientKey });
+    expect((await run(c, 'echo through')).out).toEqual(['through']);
+    expect(bastion.log()).toMatch(/Accepted publickey for kiln-ssh/);
+    const wrong = 'SHA256:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
+    const err = await connect({ ssh_bastion_host: bastion.host, ssh_bastion_port: bastion.port, ssh_bastion_username: bastion.user, ssh_bastion_private_key_file: bastion.clientKey, ssh_bastion_host_key_fingerprint: wrong }).catch((e: Error) => e);
+    expect(String(err)).toMatch(/Refusing the bastion host key/);
+    expect(String(err)).toContain(bastion.hostKeyFingerprint());
+  });
+
+  it('connects through a SOCKS5 proxy (OpenSSH ssh -D)', async () => {
+    const port = await freePort();
+    socks = spawn('ssh', ['-N', '-D', `127.0.0.1:${port}`, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-i', bastion.clientKey, '-p', String(bastion.port), `${bastion.user}@${bastion.host}`], { stdio: 'ignore' });
+    // ssh_timeout covers the moment until the proxy listens.
+    const c = await connect({ ssh_proxy_host: '127.0.0.1', ssh_proxy_port: port });
+    expect((await run(c, 'echo proxied')).out).toEqual(['proxied']);
+  });
+});
+
+/** What `sha256sum < file` prints for a local file. */
+function execSha(path: string): string {
+  return `${createHash('sha256').update(readFileSync(path)).digest('hex')}  -\n`;
+}
