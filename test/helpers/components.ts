@@ -35,6 +35,13 @@ export const PACKER: Component = {
   setup: 'sudo bash test/setup/install-packages.sh',
 };
 
+/** OpenSSH's sshd and scp: tests start private servers with test/setup/sshd.sh, which needs root. */
+export const SSHD: Component = {
+  name: 'OpenSSH sshd (Debian package openssh-server, run as root)',
+  available: () => existsSync('/usr/sbin/sshd') && existsSync('/usr/bin/scp') && process.getuid?.() === 0,
+  setup: 'sudo bash test/setup/install-packages.sh, and run the tests as root (they start sshd with test/setup/sshd.sh)',
+};
+
 /**
  * Whether tests needing `c` should be skipped. Throws (failing the suite with a message that
  * names the setup step) when it is missing and skipping was not asked for.

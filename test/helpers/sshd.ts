@@ -7,16 +7,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Component } from './components.js';
 import { ROOT } from './cli.js';
 
 const SCRIPT = join(ROOT, 'test', 'setup', 'sshd.sh');
 
-export const SSHD: Component = {
-  name: 'OpenSSH sshd (Debian package openssh-server, run as root)',
-  available: () => existsSync('/usr/sbin/sshd') && existsSync('/usr/bin/scp') && process.getuid?.() === 0,
-  setup: 'sudo bash test/setup/install-packages.sh, and run the tests as root (they start sshd with test/setup/sshd.sh)',
-};
 
 export const TEST_USER = 'kiln-ssh';
 

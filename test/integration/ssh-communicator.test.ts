@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, HostKeyGuard, SshCommunicator, waitForSsh } from '../../src/communicator/ssh/index.js';
 import { sshSettings } from '../../src/sdk/ssh.js';
 import type { SshConfigFields } from '../../src/sdk/ssh-config.js';
-import { skipWithout } from '../helpers/components.js';
-import { freePort, Sshd, SSHD } from '../helpers/sshd.js';
+import { skipWithout, SSHD } from '../helpers/components.js';
+import { freePort, Sshd } from '../helpers/sshd.js';
 
 const skip = skipWithout(SSHD);
 const quiet = { say: () => undefined, message: () => undefined };
