@@ -47,3 +47,11 @@ export interface Communicator {
   downloadDir?(src: string, dst: string, opts?: TransferOptions): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * A communicator failure that trying again cannot fix (a refused host key, an unusable key):
+ * retry loops such as start_retry_timeout stop at once on it.
+ */
+export class PermanentCommunicatorError extends Error {
+  override name = 'PermanentCommunicatorError';
+}

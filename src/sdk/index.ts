@@ -5,6 +5,7 @@
  */
 export type { Artifact } from './artifact.js';
 export type { Communicator, ExecOptions, ExecResult, TransferOptions, TransferProgress } from './communicator.js';
+export { PermanentCommunicatorError } from './communicator.js';
 export type { Ui } from './ui.js';
 export type {
   BuildContext,

@@ -40,13 +40,18 @@ export class Sshd {
     readonly port: number,
   ) {}
 
+  /** A server with its directory and port chosen, not started yet. */
+  static async create(): Promise<Sshd> {
+    return new Sshd(mkdtempSync(join(tmpdir(), 'kiln-sshd-')), await freePort());
+  }
+
   static async start(): Promise<Sshd> {
-    const dir = mkdtempSync(join(tmpdir(), 'kiln-sshd-'));
-    const s = new Sshd(dir, await freePort());
+    const s = await Sshd.create();
     s.start();
     return s;
   }
 
+  /** The client key, made on first start; a server never started has none. */
   get clientKey(): string {
     return join(this.dir, 'clientkey');
   }

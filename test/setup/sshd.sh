@@ -36,15 +36,22 @@ stop() {
   kill -9 "$pid" 2>/dev/null || true
 }
 
-# Connections are served by children of the listening sshd: ending them drops every session.
+# Connections are served by children of the listening sshd, and their children (the
+# unprivileged half holding the socket, the user's commands): ending them all drops every session.
 drop() {
   [ -f "$dir/sshd.pid" ] || return 0
-  local pid kids
+  local pid all kids
   pid="$(cat "$dir/sshd.pid")"
-  kids="$(ps -o pid= --ppid "$pid" || true)"
-  [ -z "$kids" ] && return 0
+  all=""
+  kids="$(ps -o pid= --ppid "$pid" | tr '\n' ' ' || true)"
+  while [ -n "${kids// /}" ]; do
+    all="$all $kids"
+    # shellcheck disable=SC2086
+    kids="$(ps -o pid= --ppid "$(echo $kids | tr ' ' ',')" | tr '\n' ' ' || true)"
+  done
+  [ -z "${all// /}" ] && return 0
   # shellcheck disable=SC2086
-  kill -9 $kids 2>/dev/null || true
+  kill -9 $all 2>/dev/null || true
 }
 
 user=kiln-ssh

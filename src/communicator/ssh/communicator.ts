@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir as mkdirLocal, stat as statLocal } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Communicator, ExecOptions, ExecResult, TransferOptions } from '../../sdk/communicator.js';
+import { PermanentCommunicatorError, type Communicator, type ExecOptions, type ExecResult, type TransferOptions } from '../../sdk/communicator.js';
 import type { SshSettings } from '../../sdk/ssh-config.js';
 import { endpointName, openConnection, SshConnectError, type SshConnection } from './connect.js';
 import { execOn } from './exec.js';
@@ -72,8 +72,10 @@ export class SshCommunicator implements Communicator {
     try {
       this.conn = await openConnection(this.settings, this.guard);
     } catch (err) {
-      const e = err as Error;
-      throw new SshConnectError(`the connection to ${this.description} was lost and cannot be opened again: ${e.message}`, err instanceof SshConnectError ? err.kind : 'unreachable');
+      const message = `the connection to ${this.description} was lost and cannot be opened again: ${(err as Error).message}`;
+      // A changed host key or an unusable key will not fix itself: retrying only delays the failure.
+      if (err instanceof SshConnectError && (err.kind === 'hostkey' || err.kind === 'config')) throw new PermanentCommunicatorError(message);
+      throw new Error(message);
     }
     return this.conn;
   }
@@ -99,11 +101,22 @@ export class SshCommunicator implements Communicator {
     return { conn, sftp: await this.sftpChannel };
   }
 
-  /** Runs a transfer; a failure caused by the connection dropping says so, with how far it got. */
+  /**
+   * Runs a transfer; a failure caused by the connection dropping says so, with how far it got.
+   * The drop itself ends the wait: requests in flight on a dead connection may never be answered.
+   */
   private async transfer<T>(what: string, p: ReturnType<typeof progress>, total: () => number, fn: (conn: SshConnection) => Promise<T>): Promise<T> {
     const conn = await this.connection();
+    let unwatch = (): void => undefined;
+    const lost = new Promise<never>((_, reject) => {
+      unwatch = conn.onClose(() => reject(new Error('connection lost')));
+    });
+    const work = fn(conn);
+    // Whichever loses the race must not surface later as an unhandled rejection.
+    work.catch(() => undefined);
+    lost.catch(() => undefined);
     try {
-      const r = await fn(conn);
+      const r = await Promise.race([work, lost]);
       p.end();
       return r;
     } catch (err) {
@@ -112,6 +125,8 @@ export class SshCommunicator implements Communicator {
         throw new Error(`the connection to ${this.description} was lost during the ${what} after ${p.done()} of ${total()} bytes${reason}`);
       }
       throw new Error(`${what} failed: ${(err as Error).message}`);
+    } finally {
+      unwatch();
     }
   }
 
