@@ -1,8 +1,9 @@
 /**
  * Reading a raw disk image as fixed-size blocks, skipping what holds no data: holes (known from
- * the data map, never read) and blocks that read as all zeros. Reads are batched (4 MiB) and
- * every batch gets its own buffer, so a consumer may keep a block while it compresses or writes
- * it; memory stays bounded by how many blocks the consumer keeps in flight.
+ * the data map, never read) and blocks that read as all zeros. Reads are batched (4 MiB unless
+ * asked otherwise) and every batch gets its own buffer, so a consumer may keep a block while it
+ * compresses or writes it; a kept block keeps its whole batch alive, so memory is bounded by
+ * blocks in flight × batch size.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { dataRegions, type Region } from './data-map.js';
@@ -11,6 +12,10 @@ export interface DataBlock {
   /** Block number: `offset / blockSize`. */
   index: number;
   offset: number;
+  /** Which read the block came from (0, 1, …): blocks of one batch share a buffer. */
+  batch: number;
+  /** With a ring of buffers: `data` stays valid until `p` settles, even after moving on. */
+  hold(p: Promise<unknown>): void;
   /** `blockSize` bytes, fewer for the last block of an image that does not end on a block boundary. */
   data: Buffer;
 }
@@ -49,19 +54,26 @@ export function blockRanges(regions: readonly Region[], blockSize: number): Arra
   return ranges;
 }
 
-/**
- * The blocks of the first `size` bytes of `file` that hold any non-zero byte, in order.
- * `regions` defaults to the file's data map.
- */
-export async function* dataBlocks(
-  file: FileHandle,
-  path: string,
-  size: number,
-  blockSize: number,
-  opts: BlockReadOptions & { regions?: readonly Region[] } = {},
-): AsyncGenerator<DataBlock> {
+export interface DataBlockOptions extends BlockReadOptions {
+  /** Defaults to the file's data map. */
+  regions?: readonly Region[];
+  /** Bytes per read (4 MiB by default). */
+  batchBytes?: number;
+  /**
+   * Reuse this many read buffers in turn instead of allocating one per read, so memory stays flat
+   * rather than waiting for the garbage collector. A buffer is read into again only when the
+   * consumer has moved past its blocks and every promise given to `hold` for them has settled.
+   */
+  ring?: number;
+}
+
+/** The blocks of the first `size` bytes of `file` that hold any non-zero byte, in order. */
+export async function* dataBlocks(file: FileHandle, path: string, size: number, blockSize: number, opts: DataBlockOptions = {}): AsyncGenerator<DataBlock> {
   const regions = opts.regions ?? (await dataRegions(path, size));
-  const perBatch = Math.max(1, Math.floor(BATCH / blockSize));
+  const perBatch = Math.max(1, Math.floor((opts.batchBytes ?? BATCH) / blockSize));
+  const ring: Buffer[] = [];
+  const holds: Array<Array<Promise<unknown>>> = [];
+  let batch = 0;
   for (const [start, end] of blockRanges(regions, blockSize)) {
     for (let b = start; b < end; b += perBatch) {
       opts.signal?.throwIfAborted();
@@ -69,14 +81,25 @@ export async function* dataBlocks(
       const offset = b * blockSize;
       const length = Math.min(count * blockSize, size - offset);
       if (length <= 0) break;
-      const buf = Buffer.allocUnsafe(length);
+      let buf: Buffer;
+      let pending: Array<Promise<unknown>> | undefined;
+      if (opts.ring) {
+        const slot = batch % opts.ring;
+        // Whatever still uses this buffer (a write, a compression) must finish first.
+        await Promise.allSettled(holds[slot] ?? []);
+        pending = holds[slot] = [];
+        ring[slot] ??= Buffer.allocUnsafe(perBatch * blockSize);
+        buf = ring[slot].subarray(0, length);
+      } else buf = Buffer.allocUnsafe(length);
       await readFully(file, buf, offset);
+      const hold = (p: Promise<unknown>): void => void pending?.push(p);
       for (let i = 0; i < count; i++) {
         const from = i * blockSize;
         if (from >= length) break;
         const data = buf.subarray(from, Math.min(from + blockSize, length));
-        if (!isZero(data)) yield { index: b + i, offset: offset + from, data };
+        if (!isZero(data)) yield { index: b + i, offset: offset + from, batch, data, hold };
       }
+      batch++;
       opts.onProgress?.(offset + length);
     }
   }

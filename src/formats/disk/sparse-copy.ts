@@ -4,29 +4,36 @@
  * the same bytes.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { dataBlocks, writevFully, type BlockReadOptions } from './blocks.js';
+import { dataBlocks, writevFully, type BlockReadOptions, type DataBlock } from './blocks.js';
 
 /** Granularity of hole detection: as fine as the filesystems' usual allocation, coarse enough to be fast. */
 export const COPY_BLOCK = 64 << 10;
-const MAX_WRITE = 4 << 20;
 
 /** Writes the non-zero blocks of the first `size` bytes of `src` at the same offsets in `dst`. */
 export async function copyData(src: FileHandle, srcPath: string, size: number, dst: FileHandle, opts: BlockReadOptions = {}): Promise<void> {
-  // Adjacent blocks go out in one call (up to 4 MiB), so a dense file costs few system calls.
-  let parts: Buffer[] = [];
+  // Adjacent blocks of a batch go out in one call, so a dense file costs few system calls; a
+  // write runs while the next batch is read into another of three reused buffers (each write
+  // holds its buffer until it is done).
+  let parts: DataBlock[] = [];
   let start = 0;
   let end = 0;
+  let writing: Promise<void> = Promise.resolve();
   const flush = async (): Promise<void> => {
-    if (parts.length > 0) await writevFully(dst, parts, start);
+    await writing;
+    if (parts.length > 0) {
+      writing = writevFully(dst, parts.map((p) => p.data), start);
+      for (const p of parts) p.hold(writing);
+    }
     parts = [];
   };
-  for await (const b of dataBlocks(src, srcPath, size, COPY_BLOCK, opts)) {
-    if (parts.length > 0 && (b.offset !== end || end - start >= MAX_WRITE)) await flush();
+  for await (const b of dataBlocks(src, srcPath, size, COPY_BLOCK, { ...opts, ring: 3 })) {
+    if (parts.length > 0 && (b.offset !== end || b.batch !== parts[0]!.batch)) await flush();
     if (parts.length === 0) start = end = b.offset;
-    parts.push(b.data);
+    parts.push(b);
     end += b.data.length;
   }
   await flush();
+  await writing;
 }
 
 /** Copies `src` to `dst` (created with `mode`; must not exist), keeping holes. */

@@ -266,6 +266,24 @@ describe('sparse input', () => {
     expect(readFileSync(dst).equals(readFileSync(raw))).toBe(true);
   });
 
+  it('copies many batches exactly while writes overlap reads (reused buffers)', async () => {
+    // Data, all-zero stretches (batches that yield nothing) and holes, over 24 read batches.
+    const pieces: Array<[number, Buffer]> = [];
+    for (let i = 0; i < 96; i++) if (i % 5 !== 0) pieces.push([i * MIB + (i % 3) * 4096, i % 7 === 0 ? Buffer.alloc(MIB) : randomBytes(MIB - 8192)]);
+    const raw = sparseRaw('overlap-src.raw', 96 * MIB, pieces);
+    for (const [name, write] of [
+      ['overlap-dst.raw', (o: string) => copySparse(raw, o)],
+      ['overlap.vhd', (o: string) => writeFixedVhd(raw, o, 96 * MIB, { identity })],
+      ['overlap-dyn.vhd', (o: string) => writeDynamicVhd(raw, o, 96 * MIB, { identity })],
+      ['overlap.vmdk', (o: string) => writeStreamOptimizedVmdk(raw, o, { identity, compressionLevel: 1 })],
+    ] as const) {
+      const out = join(dir, name);
+      rmSync(out, { force: true });
+      await write(out);
+      await expectSameDisk(await openDiskImage(out), raw);
+    }
+  });
+
   it('streams every byte of a sparse file, holes as zeros', async () => {
     const raw = sparseRaw('chunks.raw', 20 * MIB + 1000, PIECES.slice(0, 3));
     const parts: Buffer[] = [];

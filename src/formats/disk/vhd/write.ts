@@ -53,7 +53,6 @@ export async function fixedVhdInPlace(path: string, size: number, opts: VhdWrite
     if (size < original) throw new Error(`internal: VHD size ${size} is smaller than the image (${original} bytes)`);
     await fh.truncate(size);
     await writeFully(fh, buildFooter({ diskType: DISK_TYPE_FIXED, currentSize: size, identity: opts.identity }), size);
-    await fh.sync();
   } catch (err) {
     await fh.truncate(original).catch(() => undefined);
     throw err;
@@ -71,7 +70,6 @@ export async function writeFixedVhd(raw: string, out: string, size: number, opts
     await copyData(src, raw, rawSize, dst, opts);
     await dst.truncate(size);
     await writeFully(dst, buildFooter({ diskType: DISK_TYPE_FIXED, currentSize: size, identity: opts.identity }), size);
-    await dst.sync();
   } finally {
     await Promise.all([src.close(), dst.close()]);
   }
@@ -91,7 +89,8 @@ export async function writeDynamicVhd(raw: string, out: string, size: number, op
   const src = await open(raw, 'r');
   const dst = await open(out, 'wx', 0o644);
   try {
-    for await (const b of dataBlocks(src, raw, rawSize, blockSize, opts)) {
+    // Each block is written before the next is read: one reused read buffer is enough.
+    for await (const b of dataBlocks(src, raw, rawSize, blockSize, { ...opts, ring: 1 })) {
       bat.writeUInt32BE(next / SECTOR, b.index * 4);
       const parts = [bitmap, b.data];
       if (b.data.length < blockSize) parts.push(zeroBytes(blockSize - b.data.length));
@@ -103,7 +102,6 @@ export async function writeDynamicVhd(raw: string, out: string, size: number, op
     await writeFully(dst, footer, 0);
     await writeFully(dst, dynamicHeader(entries, blockSize), HEADER_OFFSET);
     await writeFully(dst, bat, BAT_OFFSET);
-    await dst.sync();
   } finally {
     await Promise.all([src.close(), dst.close()]);
   }

@@ -104,11 +104,13 @@ export async function writeStreamOptimizedVmdk(raw: string, out: string, opts: V
 
     // Deflate runs ahead on the thread pool; writes happen in grain order.
     const pending: Array<{ index: number; job: Promise<Buffer> }> = [];
-    for await (const b of dataBlocks(src, raw, rawSize, GRAIN_SIZE, opts)) {
+    // 1 MiB reads into a few reused buffers; each compression holds its buffer until it is done.
+    for await (const b of dataBlocks(src, raw, rawSize, GRAIN_SIZE, { ...opts, batchBytes: 1 << 20, ring: 4 })) {
       // A short last grain is padded: qemu rejects a grain that inflates to less than a grain.
       const data = b.data.length === GRAIN_SIZE ? b.data : Buffer.concat([b.data, zeroBytes(GRAIN_SIZE - b.data.length)]);
       const job = deflate(data, { level });
       job.catch(() => undefined);
+      b.hold(job);
       pending.push({ index: b.index, job });
       if (pending.length >= IN_FLIGHT) {
         const first = pending.shift()!;
@@ -124,7 +126,6 @@ export async function writeStreamOptimizedVmdk(raw: string, out: string, opts: V
     await w.put(metadataMarker(MARKER_FOOTER, 1));
     await w.put(buildHeader({ ...header, gdOffset: BigInt(gdSector) }));
     await w.put(metadataMarker(MARKER_EOS, 0));
-    await dst.sync();
   } finally {
     await Promise.all([src.close(), dst.close()]);
   }
