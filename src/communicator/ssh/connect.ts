@@ -101,10 +101,33 @@ function tcp(e: SshEndpoint, s: SshSettings, signal?: AbortSignal): Promise<Sock
       signal?.removeEventListener('abort', onAbort);
       sock.off('error', fail);
       sock.setNoDelay(true);
+      coalesceWrites(sock);
       watchIdle(sock, s);
       resolve(sock);
     });
   });
+}
+
+/**
+ * ssh2 writes every SSH packet with its own socket write, so thousands of small SFTP requests
+ * become thousands of syscalls and TCP segments. Corking until the end of the current tick sends
+ * all packets produced in one turn of the event loop as one writev.
+ */
+function coalesceWrites(sock: Socket): void {
+  const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    sock.uncork();
+  };
+  sock.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      process.nextTick(uncork);
+    }
+    return write(...args);
+  }) as typeof sock.write;
 }
 
 /** ssh_read_write_timeout: a socket silent for that long is dead (keepalives keep a live one talking). */
