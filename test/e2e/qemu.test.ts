@@ -101,13 +101,12 @@ ${KERNEL_ARGS('root=LABEL=root rw console=ttyS0 net.ifnames=0')}
 });
 
 describe('qemu builder failures', () => {
-  const tiny = (dir: string, extra: string) => `
+  const tiny = (extra: string, disk = 'format = "raw"\n  disk_size = "8M"') => `
 source "qemu" "tiny" {
   iso_url          = "disk.raw"
   iso_checksum     = "none"
   disk_image       = true
-  format           = "raw"
-  disk_size        = "8M"
+  ${disk}
   headless         = true
   output_directory = "out"
   ${KERNEL_ARGS('console=ttyS0 panic=-1')}
@@ -115,13 +114,36 @@ source "qemu" "tiny" {
 }
 build { sources = ["source.qemu.tiny"] }
 `;
-  function tinyWorkspace(extra: string, accelerator = 'accelerator = "tcg"'): string {
+  function tinyWorkspace(extra: string, accelerator = 'accelerator = "tcg"', disk?: string): string {
     const dir = ws({});
     writeFileSync(join(dir, 'disk.raw'), Buffer.alloc(1 << 20));
     const initrd = tinyInitramfs(dir);
-    writeFileSync(join(dir, 't.pkr.hcl'), tiny(dir, `${accelerator}\n${extra}`).replace(`${VM}/initrd.img`, initrd));
+    writeFileSync(join(dir, 't.pkr.hcl'), tiny(`${accelerator}\n${extra}`, disk).replace(`${VM}/initrd.img`, initrd));
     return dir;
   }
+
+  it('use_backing_file makes a qcow2 overlay grown to disk_size, and cd_content goes on a CD', () => {
+    if (skipVm) return;
+    const dir = tinyWorkspace(
+      `
+  communicator     = "none"
+  boot_wait        = "0s"
+  shutdown_timeout = "1s"
+  cd_label         = "cidata"
+  cd_content       = { "meta-data" = "instance-id: tiny\\n", "user-data" = "#cloud-config\\n" }`,
+      undefined,
+      'format = "qcow2"\n  use_backing_file = true\n  disk_size = "16M"',
+    );
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('Creating qcow2 overlay');
+    expect(r.stdout).toMatch(/CD image .*cd\.iso: meta-data, user-data/);
+    expect(r.stdout).toMatch(/-drive file=[^ ]*cd\.iso,media=cdrom,readonly=on/);
+    const info = JSON.parse(qemuImg(['info', '--output=json', join(dir, 'out', 'packer-tiny')])) as { format: string; 'virtual-size': number; 'backing-filename': string };
+    expect(info.format).toBe('qcow2');
+    expect(info['virtual-size']).toBe(16 << 20);
+    expect(info['backing-filename']).toBe(join(dir, 'disk.raw'));
+  }, 5 * 60_000);
 
   it('a guest that never brings SSH up: the timeout error shows the last console lines', () => {
     if (skipVm) return;

@@ -11,9 +11,10 @@
 #
 # Output: $DIR/vm.raw (2 GiB, sparse), $DIR/vmlinuz, $DIR/initrd.img, $DIR/SHA256SUMS, $DIR/stamp.
 # Needs root (debootstrap chroots). Prints how long each stage took. Measured on the CI machine
-# kind: ≈ 87 s with the .debs cached (a fresh machine also downloads ≈ 130 MB of them), 0 s when
-# reused; the guest reaches SSH ≈ 46 s after QEMU starts under TCG. (One-pass debootstrap with an
-# fsync per file and Debian's default initramfs took 130 s, and the guest 59 s.)
+# kind: ≈ 105 s on a fresh machine (≈ 130 MB of .debs downloaded), ≈ 87 s with the .debs cached,
+# 0 s when reused; the guest reaches SSH ≈ 46 s after QEMU starts under TCG. (One-pass
+# debootstrap with an fsync per file and Debian's default initramfs took 130 s with the .debs
+# cached, and the guest 59 s.)
 set -euo pipefail
 
 DIR="${KILN_TEST_VM_DIR:-$HOME/.cache/kiln-test-vm}"

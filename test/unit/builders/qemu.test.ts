@@ -3,8 +3,12 @@
  * qemuargs overriding defaults as in Packer), boot_command parsing, checksums, the cloud-init
  * seed and the QMP client against a fake QMP server.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
+import type { BuildContext } from '../../../src/sdk/plugin.js';
+import { fakeContext } from '../../helpers/postprocessor-context.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +16,7 @@ import { qemuArgv, type LaunchPlan } from '../../../plugins/builder-qemu/args.js
 import { parseBootCommand } from '../../../plugins/builder-qemu/boot-command.js';
 import { cdEntries, cloudInitSeed } from '../../../plugins/builder-qemu/cd.js';
 import { parseDiskSize, schema } from '../../../plugins/builder-qemu/config.js';
-import { expectedChecksum, parseChecksum } from '../../../plugins/builder-qemu/download.js';
+import { expectedChecksum, fetchImage, parseChecksum } from '../../../plugins/builder-qemu/download.js';
 import { Qmp } from '../../../plugins/builder-qemu/qmp.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-qemu-unit-'));
@@ -191,5 +195,44 @@ describe('QMP client', () => {
     expect(events.length).toBeGreaterThanOrEqual(2);
     qmp.close();
     await new Promise<void>((r) => server.close(() => r()));
+  });
+});
+
+describe('iso_url download', () => {
+  it('downloads over HTTP into the cache, checks the checksum, reuses the cached file, and tries the next URL when one fails', async () => {
+    const body = Buffer.from('pretend this is an ISO\n'.repeat(1000));
+    const sum = createHash('sha256').update(body).digest('hex');
+    let gets = 0;
+    const server = createHttpServer((req, res) => {
+      if (req.url?.startsWith('/good.iso')) {
+        gets++;
+        res.writeHead(200, { 'content-length': body.length }).end(body);
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const cache = join(dir, 'cache');
+    const saved = process.env.PACKER_CACHE_DIR;
+    process.env.PACKER_CACHE_DIR = cache;
+    try {
+      const { ctx, recorded } = fakeContext({});
+      const build = ctx as unknown as BuildContext<unknown>;
+      const urls = [`http://127.0.0.1:${port}/missing.iso`, `http://127.0.0.1:${port}/good.iso`];
+      const first = await fetchImage(build, urls, `sha256:${sum}`);
+      expect(first.startsWith(cache)).toBe(true);
+      expect(readFileSync(first).equals(body)).toBe(true);
+      expect(recorded.ui.some((u) => u.level === 'error' && u.text.includes('missing.iso failed: HTTP 404'))).toBe(true);
+      // The partial download was recorded in the ledger and released.
+      expect(recorded.resources.filter((r) => r.kind === 'qemu.download').every((r) => r.released)).toBe(true);
+      const again = await fetchImage(build, urls.slice(1), `sha256:${sum}`);
+      expect(again).toBe(first);
+      expect(gets).toBe(1);
+      await expect(fetchImage(build, [`http://127.0.0.1:${port}/good.iso?x`], `sha256:${'0'.repeat(64)}`)).rejects.toThrow(/checksum mismatch/);
+      expect(readdirSync(cache).filter((n) => n.endsWith('.part'))).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.PACKER_CACHE_DIR;
+      else process.env.PACKER_CACHE_DIR = saved;
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
