@@ -142,7 +142,7 @@ const qemuBuilder = builder({
       if (entries.length === 0) return undefined;
       const iso = join(work, 'cd.iso');
       const epoch = process.env.SOURCE_DATE_EPOCH;
-      await writeIso(iso, entries, { label: label ?? 'cidata', unixTime: epoch && /^\d+$/.test(epoch) ? Number(epoch) : Math.floor(Date.now() / 1000), signal: ctx.signal });
+      await writeIso(iso, entries, { label: label ?? 'CDROM', unixTime: epoch && /^\d+$/.test(epoch) ? Number(epoch) : Math.floor(Date.now() / 1000), signal: ctx.signal });
       ctx.ui.message(`CD image ${iso}: ${entries.map((e) => e.path).join(', ')}`);
       return iso;
     });

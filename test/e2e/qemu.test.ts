@@ -211,6 +211,16 @@ build { sources = ["source.qemu.tiny"] }
     expect(alive(pid)).toBe(false);
   }, 5 * 60_000);
 
+  it('QEMU refusing its arguments fails the build with its own message', () => {
+    if (skipVm) return;
+    const dir = tinyWorkspace('communicator = "none"');
+    writeFileSync(join(dir, 't.pkr.hcl'), readFileSync(join(dir, 't.pkr.hcl'), 'utf8').replace('["-cpu", "max"],', '["-cpu", "max"],\n    ["-no-such-option"],'));
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/QEMU failed to start: qemu-system-x86_64: -no-such-option: invalid option/);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
   it('a checksum mismatch stops the build before any VM starts', () => {
     if (skipVm) return;
     const dir = tinyWorkspace('communicator = "none"');
