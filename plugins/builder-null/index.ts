@@ -3,12 +3,15 @@
  * run without a machine (shell-local); with `ssh` (Packer's default) they provision an existing
  * host at ssh_host.
  */
-import { builder, checkSsh, connectSsh, NoneCommunicator, sshFields, z, type PluginSet } from '../../src/sdk/index.js';
+import { builder, checkSsh, connectSsh, prefetchSsh, NoneCommunicator, sshFields, z, type PluginSet } from '../../src/sdk/index.js';
 
 const schema = z
   .object(sshFields)
   .strict()
-  .superRefine((c, ctx) => checkSsh(c, ctx, { canInstallTemporaryKey: false, hostFromBuilder: false }));
+  .superRefine((c, ctx) => {
+    checkSsh(c, ctx, { canInstallTemporaryKey: false, hostFromBuilder: false });
+    if ((c.communicator ?? 'ssh') === 'ssh') prefetchSsh();
+  });
 
 const nullBuilder = builder({
   type: 'null',

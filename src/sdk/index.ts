@@ -36,7 +36,7 @@ export { processStartTime, isSameProcessAlive } from '../state/proc.js';
 export { checkTemplate, renderTemplate, templateVars } from './output-template.js';
 // SSH: the shared ssh_* option schema and the connect helper every SSH-capable builder uses.
 export { sshFields, checkSsh, resolveSsh, expandHome, type SshConfigFields, type SshSettings, type SshEndpoint, type SshCheckOptions } from './ssh-config.js';
-export { connectSsh, sshSettings, temporaryKeyPair, clearTemporaryKey, type SshTarget, type TemporaryKeyPair } from './ssh.js';
+export { connectSsh, prefetchSsh, sshSettings, temporaryKeyPair, clearTemporaryKey, type SshTarget, type TemporaryKeyPair } from './ssh.js';
 // Disk images: formats kiln writes itself (VHD, VMDK), qemu-img for the rest, and what the disk
 // post-processors share (input disk, raw bytes, partial outputs, reproducible identity).
 export {

@@ -14,7 +14,16 @@ import { resolveSsh, type SshConfigFields, type SshSettings } from './ssh-config
 export type { TemporaryKeyPair };
 
 /** ssh2 takes tens of milliseconds to load: only builds that use SSH pay for it. */
-const sshModule = () => import('../communicator/ssh/index.js');
+let loading: Promise<typeof import('../communicator/ssh/index.js')> | undefined;
+const sshModule = () => (loading ??= import('../communicator/ssh/index.js'));
+
+/**
+ * Starts loading the SSH modules now (a builder calls it when its config says ssh), so the load
+ * overlaps the rest of kiln's start-up instead of delaying the first connection.
+ */
+export function prefetchSsh(): void {
+  sshModule().catch(() => undefined);
+}
 
 export interface SshTarget {
   /** The address the builder found (a VM's IP); ssh_host wins when set. */
