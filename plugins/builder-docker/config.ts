@@ -17,6 +17,7 @@ export const schema = z
     platform: z.string().optional(),
     author: z.string().optional(),
     message: z.string().optional(),
+    /** Accepted for Packer templates; kiln copies files through the archive API, not a mounted folder. */
     container_dir: z.string().default('/packer-files'),
     exec_user: z.string().optional(),
     fix_upload_owner: z.boolean().default(true),

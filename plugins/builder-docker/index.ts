@@ -98,7 +98,7 @@ const dockerBuilder = builder({
       return cid;
     });
     ctx.generatedData.set('ID', id);
-    const comm = new DockerExecCommunicator(docker, id, { ...(c.exec_user && { user: c.exec_user }) });
+    const comm = new DockerExecCommunicator(docker, id, { ...(c.exec_user && { user: c.exec_user }), fixOwner: c.fix_upload_owner });
     await ctx.step('provision', () => ctx.provision(comm));
 
     if (c.discard) {

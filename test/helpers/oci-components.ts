@@ -75,13 +75,22 @@ export function startPodman(insecureRegistries: readonly string[] = []): Running
       execFileSync('podman', ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver=overlay', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] }),
     stop: () => {
       execFileSync('bash', [script, 'stop', dir], { stdio: 'pipe' });
-      // Overlay mounts of the storage go with it; what is left is plain files.
-      try {
-        execFileSync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'pipe' });
-      } catch {
-        // nothing mounted
+      // Overlay mounts of the storage go with it; a container's cleanup may still be letting go
+      // of one, so unmount and remove a few times before giving up.
+      for (let i = 0; ; i++) {
+        try {
+          execFileSync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'pipe' });
+        } catch {
+          // nothing mounted
+        }
+        try {
+          rmSync(dir, { recursive: true, force: true });
+          return;
+        } catch (err) {
+          if (i >= 20) throw err;
+          execFileSync('sleep', ['0.1']);
+        }
       }
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

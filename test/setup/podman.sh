@@ -61,6 +61,11 @@ CONF
   exit 1
   ;;
 stop)
+  # Containers first (a container's conmon outlives the service otherwise), then the service.
+  if [ -d "$dir/root" ]; then
+    export $(envs)
+    podman --root "$dir/root" --runroot "$dir/run" --storage-driver=overlay rm -af -t 0 >/dev/null 2>&1 || true
+  fi
   if [ -f "$dir/podman.pid" ]; then
     pid=$(cat "$dir/podman.pid")
     kill "$pid" 2>/dev/null || true
@@ -69,10 +74,18 @@ stop)
     rm -f "$dir/podman.pid"
   fi
   # conmon outlives `exec` + `rm -f` at times: stop those of this storage only, by PID.
+  strays=()
   for p in /proc/[0-9]*; do
     [ "$(cat "$p/comm" 2>/dev/null)" = conmon ] || continue
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "$dir/"; then kill "${p#/proc/}" 2>/dev/null || true; fi
+    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "$dir/"; then strays+=("${p#/proc/}"); fi
   done
+  if [ ${#strays[@]} -gt 0 ]; then
+    kill "${strays[@]}" 2>/dev/null || true
+    sleep 0.2
+    kill -9 "${strays[@]}" 2>/dev/null || true
+  fi
+  # The storage's overlay mounts, deepest first, so that DIR can be removed.
+  grep -o " $dir/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   ;;
 *)
   echo "usage: podman.sh start|stop|env DIR" >&2

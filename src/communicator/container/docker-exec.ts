@@ -34,7 +34,8 @@ export class DockerExecCommunicator implements Communicator {
   constructor(
     private readonly docker: DockerClient,
     private readonly container: string,
-    private readonly opts: { user?: string } = {},
+    /** `fixOwner`: uploads are chowned to `user` afterwards (Packer's fix_upload_owner). */
+    private readonly opts: { user?: string; fixOwner?: boolean } = {},
   ) {
     this.description = `container ${container.slice(0, 12)}`;
   }
@@ -80,6 +81,15 @@ export class DockerExecCommunicator implements Communicator {
       yield END_OF_ARCHIVE;
     })();
     await this.docker.putArchive(this.container, '/', tar, o.signal);
+    await this.fixOwner(path);
+  }
+
+  /** The archive API writes files as root; a build that runs as another user gets them as its own. */
+  private async fixOwner(path: string): Promise<void> {
+    const user = this.opts.user;
+    if (!this.opts.fixOwner || !user || user === 'root' || user === '0' || user.startsWith('0:')) return;
+    const code = await this.docker.exec(this.container, ['chown', '-R', user, path], { user: '0' });
+    if (code !== 0) throw new Error(`could not give ${path} to ${user} in the container (chown exited ${code}); set fix_upload_owner = false to keep root as owner`);
   }
 
   async uploadDir(src: string, dst: string, o: TransferOptions & { exclude?: readonly string[] } = {}): Promise<void> {
@@ -104,6 +114,7 @@ export class DockerExecCommunicator implements Communicator {
       yield END_OF_ARCHIVE;
     })();
     await this.docker.putArchive(this.container, '/', tar, o.signal);
+    await this.fixOwner(`/${base}`);
   }
 
   async download(src: string, dst: string, o: TransferOptions = {}): Promise<void> {

@@ -140,4 +140,17 @@ describe.skipIf(missing)('docker builder (podman system service)', () => {
     expect(r.stdout).toContain('removed container');
     expect(containers()).toBe('');
   });
+
+  it('runs as exec_user and gives uploads to that user (fix_upload_owner)', () => {
+    const dir = join(ws.dir, 'user');
+    execFileSync('mkdir', ['-p', dir]);
+    execFileSync('cp', ['-r', join(ws.dir, 'site'), dir]);
+    execFileSync('sh', ['-c', `cat > ${dir}/t.pkr.hcl`], {
+      input: `source "docker" "box" {\n  image = "localhost/kiln-base:test"\n  pull = false\n  discard = true\n  exec_user = "65534:65534"\n}\nbuild {\n  sources = ["source.docker.box"]\n  provisioner "file" {\n    source = "site/index.html"\n    destination = "/tmp/index.html"\n  }\n  provisioner "shell" {\n    inline = ["echo owner=$(stat -c %u /tmp/index.html) me=$(id -u)"]\n  }\n}\n`,
+    });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: env() });
+    expect(r.stdout + r.stderr).toContain('owner=65534 me=65534');
+    expect(r.code).toBe(0);
+    expect(containers()).toBe('');
+  });
 });

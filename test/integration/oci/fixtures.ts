@@ -1,16 +1,17 @@
 /** Small real root filesystems for the OCI tests: busybox-static and its applet links. */
-import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
-const APPLETS = ['sh', 'ls', 'cat', 'echo', 'rm', 'mkdir', 'touch', 'uname', 'id', 'find', 'sort'];
+const APPLETS = ['sh', 'ls', 'cat', 'echo', 'rm', 'mkdir', 'touch', 'uname', 'id', 'find', 'sort', 'stat', 'chown', 'chmod', 'sleep'];
 
 /** `dir/rootfs/` with bin/busybox, applet links and an /etc/os-release. */
 export function busyboxRootfs(dir: string): string {
   const root = join(dir, 'rootfs');
   mkdirSync(join(root, 'bin'), { recursive: true });
   mkdirSync(join(root, 'etc'), { recursive: true });
-  mkdirSync(join(root, 'tmp'), { recursive: true, mode: 0o1777 });
+  mkdirSync(join(root, 'tmp'), { recursive: true });
+  chmodSync(join(root, 'tmp'), 0o1777); // past the umask: any user may write there
   const busybox = execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim();
   copyFileSync(busybox, join(root, 'bin', 'busybox'));
   for (const a of APPLETS) symlinkSync('busybox', join(root, 'bin', a));
