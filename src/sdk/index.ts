@@ -42,36 +42,22 @@ export { connectSsh, prefetchSsh, sshSettings, temporaryKeyPair, clearTemporaryK
 export {
   ADAPTER_TYPES,
   copySparse,
-  dataBlocks,
-  dataRegions,
   detectImageFormat,
-  DiskFullError,
   dynamicVhdSize,
   fixedVhdInPlace,
   fixedVhdSize,
-  imageIdentity,
-  isDiskFull,
-  openDiskImage,
-  QEMU_IMG_PACKAGE,
   qemuImg,
   qemuImgConvert,
   qemuImgInfo,
-  QemuImgError,
-  readAll,
-  sparseChunks,
   sparseFileChunks,
   writeAtomically,
   writeDynamicVhd,
   writeError,
   writeFixedVhd,
   writeStreamOptimizedVmdk,
-  type DiskReader,
-  type ImageFormat,
-  type ImageIdentity,
-  type PartialRecorder,
 } from '../formats/disk/index.js';
-export { writeIso, IsoError, type IsoEntry, type IsoSource } from '../formats/iso9660.js';
-export { diskIdentity, diskImageOf, diskOutputPath, DISK_PARTIAL_KIND, partialRecorder, progressReporter, rawInputOf, reapDiskPartial, type RawInput } from './disk.js';
+export { writeIso, type IsoEntry } from '../formats/iso9660.js';
+export { diskIdentity, diskImageOf, diskOutputPath, DISK_PARTIAL_KIND, partialRecorder, progressReporter, rawInputOf, reapDiskPartial } from './disk.js';
 // Go durations ("1m30s") for options parsed at run time (boot_command's <wait1m>).
 export { parseDuration } from '../template/duration.js';
 // Tar: the ustar/PAX header writer image layers and the compress post-processor share.

@@ -21,15 +21,16 @@ function ws(files: Record<string, string>): string {
 const stateEnv = (dir: string) => ({ KILN_STATE_DIR: join(dir, '.state') });
 
 const MIB = 1 << 20;
-const TEMPLATE = (out: string) => `
+const TEMPLATE = (out: string, extra = '', type = 'vhd') => `
 source "file" "disk" {
   source = "disk.raw"
   target = "work/disk.raw"
 }
 build {
   sources = ["source.file.disk"]
-  post-processor "vhd" {
+  post-processor "${type}" {
     output = "${out}"
+    ${extra}
   }
 }
 `;
@@ -51,20 +52,24 @@ describe('vhd post-processor in a build', () => {
   });
 
   it('a disk full while converting fails with a clear error and removes the partial output', () => {
-    const dir = ws({ 't.pkr.hcl': TEMPLATE('full/disk.vhd') });
+    const dir = ws({
+      'fixed.pkr.hcl': TEMPLATE('full/disk.vhd'),
+      'dynamic.pkr.hcl': TEMPLATE('full/disk.vhd', 'dynamic = true'),
+      'vmdk.pkr.hcl': TEMPLATE('full/disk.vmdk', '', 'vmdk'),
+    });
     writeFileSync(join(dir, 'disk.raw'), randomBytes(24 * MIB));
     mkdirSync(join(dir, 'full'));
-    // An 8 MiB filesystem for the output, in namespaces of this process tree only.
+    // An 8 MiB filesystem for the outputs, in namespaces of this process tree only.
     const script = `mount -t tmpfs -o size=8m kiln-full full || exit 99
-"$0" "$1" build t.pkr.hcl; echo "kiln exit $?"; echo "left: [$(ls -A full)]"`;
+for t in fixed dynamic vmdk; do "$0" "$1" build $t.pkr.hcl; echo "$t: kiln exit $? left: [$(ls -A full)]"; done`;
     const r = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', script, process.execPath, KILN_BIN], {
       cwd: dir,
       env: { ...process.env, NO_COLOR: '1', ...stateEnv(dir) },
       encoding: 'utf8',
     });
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toContain('kiln exit 1');
+    for (const t of ['fixed', 'dynamic', 'vmdk']) expect(r.stdout, r.stderr).toContain(`${t}: kiln exit 1 left: []`);
     expect(r.stdout).toMatch(/no space left for full\/disk\.vhd .*the filesystem holding full is full; the partial output was removed/);
-    expect(r.stdout).toContain('left: []');
-  });
+    expect(r.stdout).toMatch(/no space left for full\/disk\.vmdk .*the partial output was removed/);
+});
 });

@@ -22,6 +22,8 @@ export async function copyData(src: FileHandle, srcPath: string, size: number, d
     await writing;
     if (parts.length > 0) {
       writing = writevFully(dst, parts.map((p) => p.data), start);
+      // Its failure (a full disk) surfaces at the next await of `writing`, not as an unhandled rejection meanwhile.
+      writing.catch(() => undefined);
       for (const p of parts) p.hold(writing);
     }
     parts = [];
