@@ -124,6 +124,41 @@ build {
     expect(readdirSync(remote).sort()).toEqual(['content.txt', 'env.txt', 'missing']);
   });
 
+  it('honours valid_exit_codes, skip_clean, remote_folder/remote_file and pause_after; fails on another exit status', () => {
+    const remote = scratch(sshd, 'options');
+    const dir = ws({
+      't.pkr.hcl': `
+source "null" "t" {
+  ${sshd.sourceHcl()}
+}
+build {
+  sources = ["source.null.t"]
+  provisioner "shell" {
+    inline           = ["exit 3"]
+    valid_exit_codes = [0, 3]
+    skip_clean       = true
+    remote_folder    = "${remote}"
+    remote_file      = "kept.sh"
+    pause_after      = "1s"
+  }
+  provisioner "shell" {
+    inline = ["echo about to fail", "exit 4"]
+  }
+  provisioner "shell" {
+    inline = ["echo never runs"]
+  }
+}
+`,
+    });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: env(dir) });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('==> null.t: Pausing 1s after this provisioner...');
+    expect(readFileSync(`${remote}/kept.sh`, 'utf8')).toBe('#!/bin/sh -e\nexit 3\n');
+    expect(r.stdout + r.stderr).toContain('Script exited with non-zero exit status: 4. Allowed exit codes are: [0]');
+    expect(r.stdout).toContain('    null.t: about to fail');
+    expect(r.stdout).not.toContain('never runs');
+  });
+
   it('waits for an sshd that comes up 5 s after the build started', async () => {
     const late = await Sshd.start();
     cleanups.push(() => late.dispose());
