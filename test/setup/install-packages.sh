@@ -7,6 +7,11 @@ need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have packer || need+=(packer)
 have sshd || [ -x /usr/sbin/sshd ] || need+=(openssh-server openssh-sftp-server)
+# SSH (issue 4): the external sftp-server test/setup/sshd.sh configures, scp and ssh-keygen as
+# peers and helpers, ps to find an sshd's connections.
+[ -x /usr/lib/openssh/sftp-server ] || need+=(openssh-sftp-server)
+have scp || need+=(openssh-client)
+have ps || need+=(procps)
 have zstd || need+=(zstd)
 # OCI images (issue 5): the registry, podman's Docker API, and the tools that check kiln's images.
 have docker-registry || need+=(docker-registry)
