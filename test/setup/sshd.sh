@@ -56,10 +56,17 @@ drop() {
 
 user=kiln-ssh
 ensure_user() {
-  id "$user" >/dev/null 2>&1 && return 0
-  useradd --create-home --shell /bin/sh "$user"
-  # A locked password blocks even key logins when UsePAM is off.
-  usermod -p '*' "$user"
+  # Test files start their servers in parallel: another one may be creating the user right now
+  # (useradd then fails on the existing user or on the lock of /etc/passwd).
+  for _ in $(seq 1 50); do
+    if id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user" 2>/dev/null; then
+      # A locked password blocks even key logins when UsePAM is off.
+      usermod -p '*' "$user" 2>/dev/null && return 0
+    fi
+    sleep 0.1
+  done
+  echo "$0: cannot create the test user $user" >&2
+  return 1
 }
 
 case "$cmd" in
