@@ -26,12 +26,19 @@ const schema = z
     tags: z.array(z.string().min(1)).optional(),
     /** Names the loader gives the image ("team/app:1.0"), for docker-archive. */
     repo_tags: z.array(z.string().min(1)).default([]),
+    /**
+     * Layout only: also add the image to the multi-platform index of this name, so builds for
+     * several platforms exporting to one layout make one image index.
+     */
+    index_tag: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.index_tag !== undefined && formatOf(c) !== 'layout') ctx.addIssue({ code: 'custom', path: ['index_tag'], message: 'index_tag applies to format = "layout" only' });
+    if (c.index_tag !== undefined && c.tags?.includes(c.index_tag)) ctx.addIssue({ code: 'custom', path: ['index_tag'], message: `index_tag "${c.index_tag}" is also one of tags: the image would replace the index under that name` });
+  });
 
-type Config = z.output<typeof schema>;
-
-function formatOf(c: Config): 'layout' | 'docker-archive' {
+function formatOf(c: { format?: 'layout' | 'docker-archive' | undefined; path: string }): 'layout' | 'docker-archive' {
   return c.format ?? (c.path.endsWith('.tar') ? 'docker-archive' : 'layout');
 }
 
@@ -50,8 +57,15 @@ const ociExport = postProcessor({
       const m = await from.readJson<{ config: Descriptor; layers: Descriptor[] }>(img.digest);
       for (const d of [m.config, ...m.layers, manifest]) await to.copyBlobFrom(from, d);
       const tags = ctx.config.tags ?? img.tags;
+      if (ctx.config.index_tag !== undefined && tags.includes(ctx.config.index_tag)) {
+        throw new Error(`index_tag "${ctx.config.index_tag}" is also a tag of the image (${tags.join(', ')}): set tags to name each platform's image differently`);
+      }
       await to.addManifest(manifest, tags);
       ctx.ui.say(`Exported ${img.digest} to layout ${ctx.config.path}${tags.length ? ` as ${tags.join(', ')}` : ''}`);
+      if (ctx.config.index_tag !== undefined) {
+        const idx = await to.addToIndex(ctx.config.index_tag, manifest);
+        ctx.ui.say(`Image index ${ctx.config.index_tag} is now ${idx.digest}`);
+      }
       return {
         artifact: { builderId: BUILDER_ID, id: img.digest, files: [], description: `OCI layout ${ctx.config.path} holding ${img.digest}`, state: { oci: { ...img, layout: target, tags } } },
         keepInput: true,

@@ -70,12 +70,6 @@ export async function buildCommand(path: string, flags: BuildFlags): Promise<voi
   bus.subscribe(logs.listener);
   const ledger = Ledger.open(runId, dir);
 
-  const run = startRun(
-    prepared.jobs,
-    { runId, bus, ledger, redactor, onError, debug: flags.debug === true, force: flags.force === true, prompter, retryBackoffMs: 2000 },
-    parallel,
-  );
-
   let interrupts = 0;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
     interrupts++;
@@ -93,8 +87,17 @@ export async function buildCommand(path: string, flags: BuildFlags): Promise<voi
   };
   const sigint = (): void => onSignal('SIGINT');
   const sigterm = (): void => onSignal('SIGTERM');
+  // Listen before the run starts: its first output can reach a user (or a test) who presses
+  // Ctrl-C at once, and a SIGINT with no listener would kill kiln before any cleanup. The
+  // handlers run from the event loop, so `run` is always set by then.
   process.on('SIGINT', sigint);
   process.on('SIGTERM', sigterm);
+  const run = startRun(
+    prepared.jobs,
+    { runId, bus, ledger, redactor, onError, debug: flags.debug === true, force: flags.force === true, prompter, retryBackoffMs: 2000 },
+    parallel,
+  );
+
   try {
     const result = await run.done;
     await logs.close();

@@ -105,7 +105,8 @@ export default { builders: [slow] };
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const until = async (text: string): Promise<void> => {
-      for (let i = 0; i < 100 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 400 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
+      if (!out.includes(text)) throw new Error(`no "${text}" within 20 s; kiln printed:\n${out}`);
     };
     await until('output will be in this color');
     p.kill('SIGINT');

@@ -9,7 +9,7 @@
  *   one that ignores shutdown, keys typed by boot_command; and failures before any VM starts:
  *   a checksum mismatch, qemu or qemu-img missing.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,28 @@ function alive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
+  }
+}
+/** The running VM's PID and its run, from the run's ledger (recorded before QEMU starts, PID once it runs). */
+async function vmFromLedger(dir: string, proc: ChildProcess): Promise<{ pid: number; run: string }> {
+  const runs = join(dir, '.state', 'runs');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (Date.now() > deadline || proc.exitCode !== null) {
+      proc.kill('SIGKILL');
+      throw new Error(`no running QEMU VM in the run's ledger (kiln ${proc.exitCode === null ? 'still running after 2 min' : `exited with ${proc.exitCode}`})`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const run = existsSync(runs) ? readdirSync(runs)[0] : undefined;
+    const ledger = run ? join(runs, run, 'ledger.jsonl') : undefined;
+    if (!run || !ledger || !existsSync(ledger)) continue;
+    type Entry = { t: string; id: string; kind?: string; description?: string; data?: { pid?: number } };
+    // Only whole lines: the last one may be half-written while kiln appends.
+    const lines = readFileSync(ledger, 'utf8').split('\n').slice(0, -1).filter(Boolean);
+    const entries = lines.map((l) => JSON.parse(l) as Entry);
+    const vm = entries.find((e) => e.t === 'create' && e.kind === 'qemu.vm' && e.description?.startsWith('QEMU VM'));
+    const pid = vm && entries.find((e) => e.t === 'update' && e.id === vm.id && e.data?.pid)?.data?.pid;
+    if (pid !== undefined) return { pid, run };
   }
 }
 function qemuImg(args: string[]): string {
@@ -189,19 +211,7 @@ build { sources = ["source.qemu.tiny"] }
   boot_wait    = "30m"`);
     const p = kilnProcess(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
     const closed = new Promise((resolve) => p.on('close', resolve));
-    // The VM's record gets its PID once QEMU runs; poll the run's ledger for it.
-    let pid: number | undefined;
-    let run = '';
-    while (pid === undefined) {
-      await new Promise((r) => setTimeout(r, 200));
-      const runs = join(dir, '.state', 'runs');
-      run = existsSync(runs) ? (readdirSync(runs)[0] ?? '') : '';
-      const ledger = run ? join(runs, run, 'ledger.jsonl') : '';
-      if (!ledger || !existsSync(ledger)) continue;
-      const entries = readFileSync(ledger, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: string; id: string; kind?: string; description?: string; data?: { pid?: number } });
-      const vm = entries.find((e) => e.t === 'create' && e.kind === 'qemu.vm' && e.description?.startsWith('QEMU VM'));
-      pid = vm && entries.find((e) => e.t === 'update' && e.id === vm.id && e.data?.pid)?.data?.pid;
-    }
+    const { pid, run } = await vmFromLedger(dir, p);
     p.kill('SIGKILL');
     await closed;
     expect(alive(pid)).toBe(true);
@@ -209,6 +219,21 @@ build { sources = ["source.qemu.tiny"] }
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Removed \d+ resource\(s\)/);
     expect(alive(pid)).toBe(false);
+  }, 5 * 60_000);
+
+  it('Ctrl-C stops the VM, removes the output directory and leaves nothing in the ledger', async () => {
+    if (skipVm) return;
+    const dir = tinyWorkspace(`
+  communicator = "none"
+  boot_wait    = "30m"`);
+    const p = kilnProcess(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    const closed = new Promise<number | null>((resolve) => p.on('close', resolve));
+    const { pid, run } = await vmFromLedger(dir, p);
+    p.kill('SIGINT');
+    expect(await closed).toBe(130);
+    expect(alive(pid)).toBe(false);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    expect(existsSync(join(dir, '.state', 'runs', run, 'ledger.jsonl'))).toBe(false);
   }, 5 * 60_000);
 
   it('QEMU refusing its arguments fails the build with its own message', () => {

@@ -139,21 +139,46 @@ export class OciLayout {
 
   /** Adds a manifest to index.json; with tags, each replaces any entry of the same name. */
   async addManifest(desc: Descriptor, tags: readonly string[] = []): Promise<void> {
-    await serialized(this.dir, async () => {
+    await serialized(this.dir, () => this.tagUnlocked(desc, tags));
+  }
+
+  /**
+   * Puts an image into the multi-platform index `tag` names (made when missing), replacing an
+   * image of the same platform. Builds for several platforms, each adding its own, meet here:
+   * updates are serialized, and entries are sorted by platform so the index digest depends only
+   * on what it holds.
+   */
+  async addToIndex(tag: string, desc: Descriptor): Promise<Descriptor> {
+    if (!desc.platform) throw new LayoutError(`an image without a platform cannot join the multi-platform index "${tag}"`);
+    return serialized(this.dir, async () => {
       const idx = await this.index();
-      let manifests = idx.manifests;
-      const entries: Descriptor[] = [];
-      if (tags.length === 0) {
-        if (!manifests.some((m) => m.digest === desc.digest && !m.annotations?.[REF_NAME])) entries.push({ ...desc, annotations: undefined });
-      } else {
-        manifests = manifests.filter((m) => !tags.includes(m.annotations?.[REF_NAME] ?? '\0'));
-        for (const t of tags) entries.push({ mediaType: desc.mediaType, digest: desc.digest, size: desc.size, ...(desc.platform && { platform: desc.platform }), annotations: { [REF_NAME]: t } });
-      }
-      const next: Index = { schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [...manifests, ...entries.map(clean)], ...(idx.annotations && { annotations: idx.annotations }) };
-      const tmp = join(this.dir, `.index.json.${randomBytes(4).toString('hex')}`);
-      await writeFile(tmp, JSON.stringify(next));
-      await rename(tmp, join(this.dir, 'index.json'));
+      const current = idx.manifests.find((m) => m.annotations?.[REF_NAME] === tag);
+      const key = (p: Platform | undefined) => (p ? [p.os, p.architecture, p.variant ?? ''].join('/') : '');
+      let entries: Descriptor[] = current && isIndex(current.mediaType) ? (await this.readJson<Index>(current.digest)).manifests : [];
+      entries = entries.filter((m) => key(m.platform) !== key(desc.platform));
+      entries.push(clean({ ...desc, annotations: undefined }));
+      entries.sort((a, b) => (key(a.platform) < key(b.platform) ? -1 : 1));
+      const blob = await this.putBytes(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: entries }));
+      const indexDesc: Descriptor = { mediaType: MEDIA.ociIndex, digest: blob.digest, size: blob.size };
+      await this.tagUnlocked(indexDesc, [tag]);
+      return indexDesc;
     });
+  }
+
+  private async tagUnlocked(desc: Descriptor, tags: readonly string[]): Promise<void> {
+    const idx = await this.index();
+    let manifests = idx.manifests;
+    const entries: Descriptor[] = [];
+    if (tags.length === 0) {
+      if (!manifests.some((m) => m.digest === desc.digest && !m.annotations?.[REF_NAME])) entries.push({ ...desc, annotations: undefined });
+    } else {
+      manifests = manifests.filter((m) => !tags.includes(m.annotations?.[REF_NAME] ?? '\0'));
+      for (const t of tags) entries.push({ mediaType: desc.mediaType, digest: desc.digest, size: desc.size, ...(desc.platform && { platform: desc.platform }), annotations: { [REF_NAME]: t } });
+    }
+    const next: Index = { schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [...manifests, ...entries.map(clean)], ...(idx.annotations && { annotations: idx.annotations }) };
+    const tmp = join(this.dir, `.index.json.${randomBytes(4).toString('hex')}`);
+    await writeFile(tmp, JSON.stringify(next));
+    await rename(tmp, join(this.dir, 'index.json'));
   }
 
   /**

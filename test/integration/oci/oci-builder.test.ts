@@ -3,6 +3,7 @@
  * skopeo reads every layout and archive, umoci unpacks to the expected files, podman loads and
  * runs the image, and tar lists exactly the filesystem diff in the new layer.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,5 +174,41 @@ describe.skipIf(missing)('oci builder', () => {
     } finally {
       bad.cleanup();
     }
+  });
+
+  it('builds for two platforms in parallel and joins them in one image index', () => {
+    const multi = `
+source "oci" "amd64" {
+  base     = "scratch"
+  platform = "linux/amd64"
+}
+source "oci" "arm64" {
+  base     = "scratch"
+  platform = "linux/arm64/v8"
+}
+build {
+  sources = ["source.oci.amd64", "source.oci.arm64"]
+  provisioner "file" {
+    source      = "site/"
+    destination = "/srv"
+  }
+  post-processor "oci-export" {
+    path      = "out/multi"
+    tags      = ["\${source.name}"]
+    index_tag = "all"
+  }
+}
+`;
+    execFileSync('sh', ['-c', `cat > ${join(ws.dir, 'multi.pkr.hcl')}`], { input: multi });
+    const r = kiln(['build', 'multi.pkr.hcl'], { cwd: ws.dir, env: env() });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const layout = join(ws.dir, 'out', 'multi');
+    const index = JSON.parse(sh(`skopeo inspect --raw oci:${layout}:all`));
+    expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    expect(index.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
+    expect(index.manifests.map((m: { digest: string }) => m.digest)).toEqual([digestOf(layout, 'amd64'), digestOf(layout, 'arm64')]);
+    sh(`skopeo copy --all oci:${layout}:all oci:${join(ws.dir, 'out', 'multi-copy')}:all`);
+    expect(JSON.parse(sh(`skopeo inspect --override-arch arm64 --config oci:${layout}:all`)).architecture).toBe('arm64');
   });
 });
