@@ -4,6 +4,7 @@
  * in the resource ledger, output streamed line by line.
  */
 import { spawn } from 'node:child_process';
+import { basename } from 'node:path';
 import type { ExecResult } from '../sdk/communicator.js';
 import type { ResourceTracker } from '../sdk/plugin.js';
 import { processStartTime } from '../state/proc.js';
@@ -17,6 +18,11 @@ export interface LocalRunOptions {
   onStderr?: (line: string) => void;
   /** When given, the process is recorded in the ledger while it runs. */
   resources?: ResourceTracker;
+  /**
+   * What the ledger (and `kiln cleanup`) calls the process. The command line itself is never
+   * recorded: it can carry secrets (shell-local's `{{.Vars}}`), and the ledger outlives the run.
+   */
+  description?: string;
   /** Time between SIGTERM and SIGKILL when cancelled. */
   killGraceMs?: number;
 }
@@ -30,7 +36,9 @@ export async function runLocal(argv: readonly string[], opts: LocalRunOptions = 
   const [cmd, ...args] = argv;
   if (!cmd) throw new Error('internal: empty command');
   if (opts.signal?.aborted) return { exitCode: null, signal: 'SIGTERM' };
-  const handle = await opts.resources?.record('process', `local command ${argv.join(' ').slice(0, 120)}`, { argv: argv.slice(0, 20) });
+  // The reaper needs only the PID and its start time (added below); the program name helps a
+  // person reading `kiln cleanup --dry-run`.
+  const handle = await opts.resources?.record('process', opts.description ?? `local command ${basename(cmd)}`, { program: basename(cmd) });
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },

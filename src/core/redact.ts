@@ -28,8 +28,13 @@ export class Redactor {
 
   /** The event with every string inside it redacted. */
   event<E extends KilnEvent>(e: E): E {
-    if (!this.pattern) return e;
-    return this.deep(e) as E;
+    return this.value(e);
+  }
+
+  /** Any JSON-like value with every string inside it redacted (ledger records, say). */
+  value<T>(v: T): T {
+    if (!this.pattern) return v;
+    return this.deep(v) as T;
   }
 
   private deep(v: unknown): unknown {

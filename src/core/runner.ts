@@ -152,15 +152,18 @@ export class BuildRun {
   }
 
   private tracker(kind: ComponentKind, type: string): ResourceTracker {
-    const { ledger, bus } = this.env;
+    const { ledger, bus, redactor } = this.env;
     const build = this.name;
     return {
-      record: async (resourceKind, description, data) => {
-        const h = await ledger.record(resourceKind, description, { ...data, owner: { kind, type } }, build);
+      record: async (resourceKind, rawDescription, data) => {
+        // The ledger outlives the run and `kiln cleanup` prints it: no secret may reach it, whatever
+        // a plugin puts in a description or in the data its reaper needs.
+        const description = redactor.text(rawDescription);
+        const h = await ledger.record(resourceKind, description, redactor.value({ ...data, owner: { kind, type } }), build);
         bus.emit({ type: 'resource.created', build, id: h.id, kind: resourceKind, description });
         return {
           id: h.id,
-          update: (more) => h.update(more),
+          update: (more) => h.update(redactor.value(more)),
           release: async () => {
             await h.release();
             bus.emit({ type: 'resource.deleted', build, id: h.id, kind: resourceKind, description });

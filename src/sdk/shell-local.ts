@@ -93,6 +93,7 @@ export async function runShellLocal(ctx: ComponentContext<ShellLocalConfig>, ext
       env,
       signal: ctx.signal,
       resources: ctx.resources,
+      description: `shell-local script ${script}`,
       onStdout: (l) => ctx.ui.output('stdout', l),
       onStderr: (l) => ctx.ui.output('stderr', l),
     });

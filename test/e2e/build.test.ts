@@ -252,6 +252,45 @@ build {
     expect(kiln(['cleanup'], { cwd: dir, env: stateEnv(dir) }).stdout).toContain('Nothing to clean up.');
     manifestIntact(dir);
   });
+
+  it('a sensitive value in a running command never reaches the ledger a killed run leaves', async () => {
+    const secret = 'sekrit-Zq81-VALUE';
+    const dir = ws({
+      't.pkr.hcl': `
+variable "token" {
+  default   = "${secret}"
+  sensitive = true
+}
+source "null" "a" { communicator = "none" }
+build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" {
+    environment_vars = ["TOKEN=\${var.token}"]
+    inline           = ["echo $$ > pid-a", "sleep 30"]
+  }
+}
+`,
+    });
+    const p = kilnProcess(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    const done = exitOf(p);
+    for (let i = 0; i < 200 && !existsSync(join(dir, 'pid-a')); i++) await new Promise((r) => setTimeout(r, 50));
+    const pid = Number(readFileSync(join(dir, 'pid-a'), 'utf8'));
+    p.kill('SIGKILL');
+    await done;
+    const run = readdirSync(join(dir, '.state', 'runs'))[0]!;
+    const ledger = readFileSync(join(dir, '.state', 'runs', run, 'ledger.jsonl'), 'utf8');
+    expect(ledger).toContain('"kind":"process"');
+    expect(ledger).not.toContain(secret);
+    const dry = kiln(['cleanup', '--dry-run'], { cwd: dir, env: stateEnv(dir) });
+    expect(dry.stdout).toMatch(/would remove process: shell-local script \/\S+kiln-shell-\S+\/script\.sh/);
+    expect(dry.stdout + dry.stderr).not.toContain(secret);
+    // What little the ledger keeps is still enough to reap the process.
+    const r = kiln(['cleanup', '--run', run], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(secret);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(alive(pid)).toBe(false);
+  });
 });
 
 describe('build options and interactive provisioners', () => {
