@@ -9,7 +9,7 @@
 import { resolve, join } from 'node:path';
 import { builder, type PluginSet } from '../../src/sdk/index.js';
 import {
-  applyChange,
+  applyChanges,
   commitImage,
   diffTree,
   hostPlatform,
@@ -93,7 +93,7 @@ const ociBuilder = builder({
         cfg.history.push({ created, created_by: `kiln oci builder (${ctx.buildName})` });
         ctx.ui.message(`Layer ${layer.descriptor.digest} (${layer.descriptor.size} bytes)`);
       }
-      for (const ch of c.changes) applyChange(cfg.config, ch);
+      applyChanges(cfg.config, c.changes);
       const manifest = await commitImage(layout, cfg, layers, platform);
       await layout.addManifest(manifest, tags);
       return manifest;

@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { postProcessor, z, type PluginSet } from '../../src/sdk/index.js';
 import {
-  applyChange,
+  applyChanges,
   checkChanges,
   commitImage,
   OciLayout,
@@ -72,7 +72,7 @@ const ociAppend = postProcessor({
     cfg.history = [...(cfg.history ?? []), { created, created_by: `kiln oci-append ${c.source} ${c.destination}` }];
     cfg.created = created;
     cfg.config ??= {};
-    for (const ch of c.changes) applyChange(cfg.config, ch);
+    applyChanges(cfg.config, c.changes);
     const platform = img.platform ?? { architecture: cfg.architecture, os: cfg.os };
     const m: Descriptor = await commitImage(to, cfg, [...manifest.layers, layer.descriptor], platform);
     await to.addManifest(m, c.tag);

@@ -65,8 +65,21 @@ function keyValues(instr: string, arg: string): Array<[string, string]> {
   });
 }
 
-/** Applies one change line to `cfg` (a copy is not made); throws a message naming the problem. */
-export function applyChange(cfg: RuntimeConfig, line: string): void {
+/**
+ * What one change list has done so far. Docker drops the CMD at ENTRYPOINT only when the CMD was
+ * inherited, so a CMD given earlier in the same list must survive a later ENTRYPOINT.
+ */
+interface ChangeState {
+  cmdSet: boolean;
+}
+
+/** Applies a list of change lines to `cfg` in order (a copy is not made); throws a message naming the problem. */
+export function applyChanges(cfg: RuntimeConfig, lines: readonly string[]): void {
+  const state: ChangeState = { cmdSet: false };
+  for (const l of lines) applyChange(cfg, l, state);
+}
+
+function applyChange(cfg: RuntimeConfig, line: string, state: ChangeState): void {
   const m = /^\s*([A-Za-z]+)\s*(.*?)\s*$/s.exec(line);
   if (!m) throw new Error(`"${line}" is not a change: write it like Dockerfile instructions, e.g. CMD ["/app"]`);
   const instr = m[1]!.toUpperCase();
@@ -75,11 +88,13 @@ export function applyChange(cfg: RuntimeConfig, line: string): void {
     case 'CMD':
     case 'ENTRYPOINT': {
       const argv = jsonList(arg) ?? ['/bin/sh', '-c', arg];
-      if (instr === 'CMD') cfg.Cmd = argv;
-      else {
+      if (instr === 'CMD') {
+        cfg.Cmd = argv;
+        state.cmdSet = true;
+      } else {
         cfg.Entrypoint = argv;
-        // Docker: a new ENTRYPOINT drops the inherited CMD.
-        cfg.Cmd = null;
+        // Docker: a new ENTRYPOINT drops the inherited CMD (the base's arguments would not fit it).
+        if (!state.cmdSet) cfg.Cmd = null;
       }
       return;
     }
@@ -131,9 +146,10 @@ export function applyChange(cfg: RuntimeConfig, line: string): void {
 export function checkChanges(lines: readonly string[]): string[] {
   const problems: string[] = [];
   const scratch: RuntimeConfig = {};
+  const state: ChangeState = { cmdSet: false };
   for (const l of lines) {
     try {
-      applyChange(scratch, l);
+      applyChange(scratch, l, state);
     } catch (err) {
       problems.push((err as Error).message);
     }

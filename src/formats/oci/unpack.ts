@@ -11,7 +11,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readTar } from '../tar/reader.js';
 import { decompress, type Compression } from './compression.js';
-import { cleanEntryName, resolveInRoot, resolveParentInRoot } from './root-path.js';
+import { cleanEntryName, resolveParentInRoot } from './root-path.js';
 
 export interface UnpackResult {
   entries: number;
@@ -100,7 +100,9 @@ export async function applyLayer(root: string, blob: AsyncIterable<Buffer>, comp
         break;
       case 'hardlink': {
         removeExisting(path, false);
-        linkSync(resolveInRoot(root, cleanEntryName(e.linkname)), path);
+        // The link names the entry itself: a hard link to a symlink is a link to the symlink
+        // (link(2) does not follow it), so only the parent directories are resolved.
+        linkSync(resolveParentInRoot(root, cleanEntryName(e.linkname)).path, path);
         break;
       }
       case 'char':

@@ -4,11 +4,12 @@
  * gzip stream is one valid gzip member for every size around its block boundaries.
  */
 import { gunzipSync } from 'node:zlib';
-import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyChange, diffTree, parallelGzip, parseReference, snapshot, tarBytes, type RuntimeConfig } from '../../../src/formats/oci/index.js';
+import { applyChanges, applyLayer, diffTree, parallelGzip, parseReference, snapshot, tarBytes, type RuntimeConfig } from '../../../src/formats/oci/index.js';
+import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeader } from '../../../src/formats/tar/header.js';
 import { readTar } from '../../../src/formats/tar/reader.js';
 
 const dirs: string[] = [];
@@ -69,6 +70,37 @@ describe('layer entries', () => {
   });
 });
 
+describe('unpacking', () => {
+  async function* tarOf(list: Array<Omit<TarHeader, 'mode' | 'uid' | 'gid' | 'size' | 'mtime'> & { body?: string }>) {
+    for (const { body = '', ...h } of list) {
+      const data = Buffer.from(body);
+      yield encodeHeader({ mode: 0o644, uid: 0, gid: 0, mtime: 0, size: data.length, ...h });
+      yield data;
+      yield padding(data.length);
+    }
+    yield END_OF_ARCHIVE;
+  }
+
+  it('makes a hard link to a symlink a link to the symlink itself, not to what it points at', async () => {
+    const root = scratch();
+    await applyLayer(root, tarOf([
+      { name: 'etc/', type: 'dir' },
+      { name: 'etc/real', type: 'file', body: 'real' },
+      { name: 'etc/alias', type: 'symlink', linkname: 'real' },
+      { name: 'etc/alias2', type: 'hardlink', linkname: 'etc/alias' },
+      // A link under a symlinked directory still resolves its parents inside the root.
+      { name: 'lnk', type: 'symlink', linkname: '/etc' },
+      { name: 'via', type: 'hardlink', linkname: 'lnk/real' },
+    ]), 'none');
+    const alias2 = lstatSync(join(root, 'etc', 'alias2'));
+    expect(alias2.isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(root, 'etc', 'alias2'))).toBe('real');
+    expect(alias2.ino).toBe(lstatSync(join(root, 'etc', 'alias')).ino);
+    expect(lstatSync(join(root, 'via')).ino).toBe(lstatSync(join(root, 'etc', 'real')).ino);
+    expect(readFileSync(join(root, 'via'), 'utf8')).toBe('real');
+  });
+});
+
 describe('parallel gzip', () => {
   it('is one valid gzip stream with a fixed header, for sizes around the 1 MiB blocks', async () => {
     for (const size of [0, 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 12345]) {
@@ -84,14 +116,9 @@ describe('parallel gzip', () => {
 describe('changes and references', () => {
   it('reads Dockerfile instructions as docker commit does', () => {
     const c: RuntimeConfig = { Cmd: ['old'] };
-    applyChange(c, 'ENTRYPOINT ["/app"]');
+    applyChanges(c, ['ENTRYPOINT ["/app"]']);
     expect(c.Cmd).toBeNull();
-    applyChange(c, 'CMD serve --port 80');
-    applyChange(c, 'ENV A=1 B="two words"');
-    applyChange(c, 'ENV C three words');
-    applyChange(c, 'EXPOSE 80 53/udp 8000-8001');
-    applyChange(c, 'WORKDIR /srv');
-    applyChange(c, 'WORKDIR www');
+    applyChanges(c, ['CMD serve --port 80', 'ENV A=1 B="two words"', 'ENV C three words', 'EXPOSE 80 53/udp 8000-8001', 'WORKDIR /srv', 'WORKDIR www']);
     expect(c).toMatchObject({
       Entrypoint: ['/app'],
       Cmd: ['/bin/sh', '-c', 'serve --port 80'],
@@ -99,7 +126,22 @@ describe('changes and references', () => {
       ExposedPorts: { '80/tcp': {}, '53/udp': {}, '8000/tcp': {}, '8001/tcp': {} },
       WorkingDir: '/srv/www',
     });
-    expect(() => applyChange(c, 'RUN make')).toThrow(/"RUN" is not a change kiln can apply/);
+    expect(() => applyChanges(c, ['RUN make'])).toThrow(/"RUN" is not a change kiln can apply/);
+  });
+
+  it('keeps a CMD given before ENTRYPOINT in the same list, as docker build does', () => {
+    const c: RuntimeConfig = { Cmd: ['inherited'] };
+    applyChanges(c, ['CMD ["--port", "80"]', 'ENTRYPOINT ["/app"]']);
+    expect(c).toMatchObject({ Entrypoint: ['/app'], Cmd: ['--port', '80'] });
+    // A later list starts afresh: its ENTRYPOINT drops the CMD this one inherits.
+    applyChanges(c, ['ENTRYPOINT ["/other"]']);
+    expect(c).toMatchObject({ Entrypoint: ['/other'], Cmd: null });
+  });
+
+  it('reads STOPSIGNAL, USER and VOLUME in both forms', () => {
+    const c: RuntimeConfig = {};
+    applyChanges(c, ['USER 1000:1000', 'STOPSIGNAL SIGQUIT', 'VOLUME ["/data", "/logs"]', 'VOLUME /cache']);
+    expect(c).toMatchObject({ User: '1000:1000', StopSignal: 'SIGQUIT', Volumes: { '/data': {}, '/logs': {}, '/cache': {} } });
   });
 
   it('parses image references as Docker does', () => {
