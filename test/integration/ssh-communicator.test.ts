@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -213,6 +214,27 @@ describe.skipIf(skip)('ssh communicator: host keys and authentication', () => {
   it('times out on a port where nothing listens, saying the machine never answered', async () => {
     const err = await connect({ ssh_port: await freePort(), ssh_timeout: 2500 }).catch((e: Error) => e);
     expect(String(err)).toMatch(/Timeout waiting for SSH .*never answered SSH.*connection refused/);
+  });
+
+  it('keeps to ssh_timeout when a port accepts TCP but never speaks SSH', async () => {
+    // A server that takes the connection and stays silent: without a deadline per attempt the
+    // wait would last the TCP and handshake timeouts (90 s), not the 3 s asked for.
+    const held: Socket[] = [];
+    const mute = createServer((sock) => held.push(sock));
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    const port = (mute.address() as AddressInfo).port;
+    try {
+      const started = Date.now();
+      const err = await connect({ ssh_port: port, ssh_timeout: 3000 }).catch((e: Error) => e);
+      const took = Date.now() - started;
+      expect(String(err)).toMatch(/Timeout waiting for SSH after 3s \(ssh_timeout\)/);
+      expect(String(err)).toContain(`127.0.0.1:${port} accepts connections but did not complete the SSH handshake before ssh_timeout ran out`);
+      expect(took).toBeGreaterThanOrEqual(2900);
+      expect(took).toBeLessThan(5000);
+    } finally {
+      for (const sock of held) sock.destroy();
+      mute.close();
+    }
   });
 
   it('logs in with a generated temporary key pair, written 0600', async () => {

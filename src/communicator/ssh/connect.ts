@@ -46,18 +46,38 @@ export function endpointName(e: { host: string; port: number }): string {
   return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
 }
 
-/** Opens a connection to the target as the settings say, verifying every host key with `guard`. */
-export async function openConnection(s: SshSettings, guard: HostKeyGuard, signal?: AbortSignal): Promise<SshConnection> {
+/** The step an attempt is in, so an attempt cut short by its deadline can say where it stalled. */
+type Stage = 'tcp' | 'proxy' | 'bastion' | 'forward' | 'handshake';
+
+/**
+ * Opens a connection to the target as the settings say, verifying every host key with `guard`.
+ * `deadline` (epoch ms) bounds the whole attempt: without it a server that accepts TCP but never
+ * speaks SSH would hold one attempt for the full TCP and handshake timeouts, past ssh_timeout.
+ */
+export async function openConnection(s: SshSettings, guard: HostKeyGuard, signal?: AbortSignal, deadline = Infinity): Promise<SshConnection> {
   const target = s.target;
+  const attempt = new AbortController();
+  const onAbort = (): void => attempt.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) attempt.abort();
+  let timedOut = false;
+  const timer = Number.isFinite(deadline)
+    ? setTimeout(() => {
+        timedOut = true;
+        attempt.abort();
+      }, Math.max(0, deadline - Date.now()))
+    : undefined;
+  let stage: Stage = s.bastion ? 'bastion' : s.proxy ? 'proxy' : 'tcp';
   let bastion: SshConnection | undefined;
   let sock: Duplex;
   try {
     if (s.bastion) {
-      bastion = await handshake(s.bastion, 'bastion', await tcp(s.bastion, s, signal), s, guard, signal);
-      sock = await forward(bastion, target);
+      bastion = await handshake(s.bastion, 'bastion', await tcp(s.bastion, s, attempt.signal), s, guard, attempt.signal);
+      stage = 'forward';
+      sock = await forward(bastion, target, attempt.signal);
     } else if (s.proxy) {
       try {
-        const proxied = await socks5Connect({ proxyHost: s.proxy.host, proxyPort: s.proxy.port, username: s.proxy.username, password: s.proxy.password, host: target.host, port: target.port, ...(signal && { signal }) });
+        const proxied = await socks5Connect({ proxyHost: s.proxy.host, proxyPort: s.proxy.port, username: s.proxy.username, password: s.proxy.password, host: target.host, port: target.port, signal: attempt.signal });
         watchIdle(proxied, s);
         sock = proxied;
       } catch (err) {
@@ -65,9 +85,10 @@ export async function openConnection(s: SshSettings, guard: HostKeyGuard, signal
         throw new SshConnectError(e.message, e instanceof Socks5Error && !e.destinationUnreachable ? 'config' : 'unreachable');
       }
     } else {
-      sock = await tcp(target, s, signal);
+      sock = await tcp(target, s, attempt.signal);
     }
-    const conn = await handshake(target, 'target', sock, s, guard, signal);
+    stage = 'handshake';
+    const conn = await handshake(target, 'target', sock, s, guard, attempt.signal);
     if (bastion) {
       const b = bastion;
       conn.onClose(() => b.end());
@@ -76,7 +97,28 @@ export async function openConnection(s: SshSettings, guard: HostKeyGuard, signal
     return conn;
   } catch (err) {
     bastion?.end();
+    if (timedOut && !signal?.aborted) throw new SshConnectError(stalled(stage, s), 'unreachable');
     throw err;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function stalled(stage: Stage, s: SshSettings): string {
+  const t = endpointName(s.target);
+  const end = 'before ssh_timeout ran out';
+  switch (stage) {
+    case 'tcp':
+      return `cannot reach ${t}: no answer ${end}`;
+    case 'proxy':
+      return `the SOCKS5 proxy ${s.proxy ? endpointName(s.proxy) : ''} did not connect to ${t} ${end}`;
+    case 'bastion':
+      return `the bastion ${s.bastion ? endpointName(s.bastion) : ''} did not complete the SSH handshake ${end}`;
+    case 'forward':
+      return `the bastion did not open a tunnel to ${t} ${end}`;
+    case 'handshake':
+      return `${t} accepts connections but did not complete the SSH handshake ${end} (is it an SSH server, and is it still starting?)`;
   }
 }
 
@@ -95,6 +137,7 @@ function tcp(e: SshEndpoint, s: SshSettings, signal?: AbortSignal): Promise<Sock
     };
     const onAbort = (): void => fail(new Error('cancelled'));
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) return onAbort();
     sock.once('error', fail);
     sock.once('connect', () => {
       clearTimeout(timer);
@@ -139,9 +182,23 @@ function watchIdle(sock: Socket, s: SshSettings): void {
 }
 
 /** A channel through the bastion to the target, used as the target connection's socket. */
-function forward(bastion: SshConnection, target: SshEndpoint): Promise<Duplex> {
+function forward(bastion: SshConnection, target: SshEndpoint, signal: AbortSignal): Promise<Duplex> {
   return new Promise((resolve, reject) => {
+    let settled = false;
+    const onAbort = (): void => {
+      settled = true;
+      bastion.end();
+      reject(new SshConnectError('cancelled', 'unreachable'));
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
     bastion.client.forwardOut('127.0.0.1', 0, target.host, target.port, (err, stream) => {
+      signal.removeEventListener('abort', onAbort);
+      if (settled) {
+        stream?.destroy();
+        return;
+      }
+      settled = true;
       if (err) {
         bastion.end();
         reject(new SshConnectError(`the bastion ${bastion.label} cannot reach ${endpointName(target)}: ${err.message}`, 'unreachable'));
@@ -241,6 +298,7 @@ function handshake(e: SshEndpoint, role: 'target' | 'bastion', sock: Duplex, s: 
       listeners.clear();
     });
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) return onAbort();
     client.connect(cfg);
   });
 }

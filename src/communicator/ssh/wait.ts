@@ -33,7 +33,8 @@ export async function waitForSsh(s: SshSettings, guard: HostKeyGuard, ui: WaitUi
   for (;;) {
     if (signal.aborted) throw new SshWaitError('SSH wait cancelled');
     try {
-      const conn = await openConnection(s, guard, signal);
+      // Each attempt ends by the deadline: one stalled handshake must not carry the wait past ssh_timeout.
+      const conn = await openConnection(s, guard, signal, deadline);
       return conn;
     } catch (err) {
       if (signal.aborted) throw new SshWaitError('SSH wait cancelled');
