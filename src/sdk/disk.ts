@@ -81,14 +81,13 @@ export const reapDiskPartial: Reaper = async (data) => {
 };
 
 /**
- * The identity for an output image. With `seed` the ids are derived from it; with only
- * SOURCE_DATE_EPOCH set they are derived from it and the output's file name, so rebuilding the
- * same template gives the same bytes.
+ * The identity for an output image. Time stamps come from SOURCE_DATE_EPOCH when it is set. The
+ * ids are random unless `uuid_seed` is given: two disks must not share a VHD unique id or VMDK CID
+ * just because they were built under one SOURCE_DATE_EPOCH (hypervisors and Azure tell disks
+ * apart by them). The output's file name is mixed into the seed so one seed serves a whole chain.
  */
 export function diskIdentity(seed: string | undefined, output: string): ImageIdentity {
-  const epoch = process.env.SOURCE_DATE_EPOCH;
-  const derived = seed ?? (epoch ? `SOURCE_DATE_EPOCH=${epoch}` : undefined);
-  return imageIdentity(derived === undefined ? {} : { seed: `${derived}\0${basename(output)}` });
+  return imageIdentity(seed === undefined ? {} : { seed: `${seed}\0${basename(output)}` });
 }
 
 /** A progress callback that reports to the ui at most every 1 %. */

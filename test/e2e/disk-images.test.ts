@@ -1,7 +1,9 @@
 /**
  * Disk post-processors through `kiln build` (file builder → vhd): the notice when a raw disk is not
  * a whole MiB, and a disk that fills up while converting (a small tmpfs, mounted in a user and
- * mount namespace so no root is needed): a clear error, and no partial output left.
+ * mount namespace so no root is needed): a clear error, and no partial output left; and
+ * reproducible outputs: SOURCE_DATE_EPOCH + uuid_seed give the same bytes twice, while without
+ * uuid_seed every disk gets its own ids.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kiln, KILN_BIN, workspace } from '../helpers/cli.js';
 import { QEMU_IMG, skipWithout } from '../helpers/components.js';
+import { openStreamOptimizedVmdk, openVhd } from '../../src/formats/disk/index.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -72,4 +75,75 @@ for t in fixed dynamic vmdk; do "$0" "$1" build $t.pkr.hcl; echo "$t: kiln exit 
     expect(r.stdout).toMatch(/no space left for full\/disk\.vhd .*the filesystem holding full is full; the partial output was removed/);
     expect(r.stdout).toMatch(/no space left for full\/disk\.vmdk .*the partial output was removed/);
 });
+});
+
+describe('reproducible disk images through kiln build', () => {
+  const ALL = (seed: string) => `
+source "file" "disk" {
+  source = "disk.raw"
+  target = "work/disk.raw"
+}
+build {
+  sources = ["source.file.disk"]
+  post-processor "vhd" {
+    output = "images/fixed.vhd"
+    ${seed}
+  }
+  post-processor "vhd" {
+    output  = "images/dynamic.vhd"
+    dynamic = true
+    ${seed}
+  }
+  post-processor "vmdk" {
+    output = "images/disk.vmdk"
+    ${seed}
+  }
+}
+`;
+  const OUTPUTS = ['images/fixed.vhd', 'images/dynamic.vhd', 'images/disk.vmdk'];
+  /** Two separate workspaces built from the same template and disk, under one SOURCE_DATE_EPOCH. */
+  function buildTwice(seed: string): Array<Record<string, Buffer>> {
+    const disk = Buffer.concat([randomBytes(MIB), Buffer.alloc(3 * MIB), randomBytes(MIB)]);
+    return [0, 1].map(() => {
+      const dir = ws({ 't.pkr.hcl': ALL(seed) });
+      writeFileSync(join(dir, 'disk.raw'), disk);
+      const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: { ...stateEnv(dir), SOURCE_DATE_EPOCH: '1700000000' } });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      return Object.fromEntries(OUTPUTS.map((o) => [o, readFileSync(join(dir, o))]));
+    });
+  }
+  async function ids(dir: string): Promise<{ fixed: string; dynamic: string; cid: string; time: number }> {
+    const fixed = await openVhd(join(dir, 'images/fixed.vhd'));
+    const dynamic = await openVhd(join(dir, 'images/dynamic.vhd'));
+    const vmdk = await openStreamOptimizedVmdk(join(dir, 'images/disk.vmdk'));
+    const out = {
+      fixed: fixed.info.footer.uniqueId.toString('hex'),
+      dynamic: dynamic.info.footer.uniqueId.toString('hex'),
+      cid: /^CID=(\w+)$/m.exec(vmdk.info.descriptor)?.[1] ?? '',
+      time: fixed.info.footer.timestamp,
+    };
+    await Promise.all([fixed.close(), dynamic.close(), vmdk.close()]);
+    return out;
+  }
+
+  it('SOURCE_DATE_EPOCH and uuid_seed give byte-identical VHDs (fixed, dynamic) and VMDKs across runs', () => {
+    const [a, b] = buildTwice('uuid_seed = "golden-2024"');
+    for (const o of OUTPUTS) expect(a![o]!.equals(b![o]!), o).toBe(true);
+  });
+
+  it('without uuid_seed, disks of the same name under one SOURCE_DATE_EPOCH get their own ids, with the same time stamps', async () => {
+    const dirs = [0, 1].map(() => {
+      const dir = ws({ 't.pkr.hcl': ALL('') });
+      writeFileSync(join(dir, 'disk.raw'), Buffer.alloc(2 * MIB, 7));
+      const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: { ...stateEnv(dir), SOURCE_DATE_EPOCH: '1700000000' } });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      return dir;
+    });
+    const [a, b] = [await ids(dirs[0]!), await ids(dirs[1]!)];
+    expect(a.cid).toMatch(/^[0-9a-f]{8}$/);
+    expect(a.fixed).not.toBe(b.fixed);
+    expect(a.dynamic).not.toBe(b.dynamic);
+    expect(a.cid).not.toBe(b.cid);
+    expect([a.time, b.time]).toEqual([1700000000, 1700000000]);
+  });
 });
