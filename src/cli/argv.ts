@@ -1,9 +1,18 @@
 /**
- * Packer spells long flags with one dash (`-var k=v`, `-var-file=f`, `-only=a,b`); commander
- * wants two. Known long flags written with one dash are rewritten before parsing, so both
+ * Packer spells long flags with one dash (`-var k=v`, `-var-file=f`, `-only=a,b`) and, as Go's
+ * flag package does, lets a switch take `=true`/`=false` (`-write=false`); commander wants two
+ * dashes and switches without a value. Known long flags are rewritten before parsing, so both
  * spellings work. Short flags (`-h`) and values are left alone.
  */
-export function normalizeArgv(args: readonly string[], longFlags: ReadonlySet<string>): string[] {
+
+/** How a long flag is used: `switch` takes no value (`--check`), `value` takes one (`--var x`). */
+export type FlagKind = 'switch' | 'value';
+
+// The spellings Go's strconv.ParseBool accepts, which is what Packer's flags accept.
+const TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
+const FALSE = new Set(['0', 'f', 'F', 'false', 'FALSE', 'False']);
+
+export function normalizeArgv(args: readonly string[], flags: ReadonlyMap<string, FlagKind>): string[] {
   const out: string[] = [];
   let rest = false;
   for (const a of args) {
@@ -12,8 +21,27 @@ export function normalizeArgv(args: readonly string[], longFlags: ReadonlySet<st
       out.push(a);
       continue;
     }
-    const m = /^-([a-z][a-z0-9-]+)(=.*)?$/.exec(a);
-    out.push(m && longFlags.has(m[1]!) ? `-${a}` : a);
+    const m = /^--?([a-z][a-z0-9-]+)(?:=(.*))?$/s.exec(a);
+    const name = m?.[1];
+    const kind = name === undefined ? undefined : flags.get(name);
+    if (!m || name === undefined || kind === undefined) {
+      out.push(a);
+      continue;
+    }
+    const value = m[2];
+    if (kind === 'value' || value === undefined) {
+      out.push(a.startsWith('--') ? a : `-${a}`);
+    } else if (TRUE.has(value)) {
+      out.push(`--${name}`);
+    } else if (FALSE.has(value)) {
+      // Last one wins, as in Go: `-check -check=false` does not check. A switch that is on by
+      // default (`--write`) has a `--no-` form that turns it off.
+      for (let i = out.length - 1; i >= 0; i--) if (out[i] === `--${name}`) out.splice(i, 1);
+      if (flags.has(`no-${name}`)) out.push(`--no-${name}`);
+    } else {
+      // Not a boolean: commander reports the flag as it was written.
+      out.push(a.startsWith('--') ? a : `-${a}`);
+    }
   }
   return out;
 }

@@ -1,7 +1,7 @@
 /** The commander program: flags and commands, each command's module loaded when it runs. */
 import { Command, CommanderError } from 'commander';
 import { DiagnosticsError } from '../core/errors/diagnostic.js';
-import { normalizeArgv } from './argv.js';
+import { type FlagKind, normalizeArgv } from './argv.js';
 import { ExitCode, printDiagnostics } from './output.js';
 import { addFilterFlags, addVarFlags } from './template-flags.js';
 import { KILN_VERSION } from './version.js';
@@ -32,7 +32,8 @@ function program(): Command {
     .description('rewrite templates in the canonical style')
     .option('--check', 'exit 3 if any file is not formatted; change nothing')
     .option('--diff', 'show the changes as a unified diff')
-    .option('--write [bool]', 'write the result back to the files (default true)', (v: string) => v !== 'false')
+    .option('--write', 'write the result back to the files (the default; -write=false only lists them)')
+    .option('--no-write', 'only list the files that would change')
     .option('--recursive', 'also format files in subdirectories')
     .action(async (path: string, flags) => (await import('./fmt.js')).fmtCommand(path, flags));
 
@@ -62,14 +63,23 @@ function program(): Command {
   return p;
 }
 
-function longFlags(cmd: Command): Set<string> {
-  const names = new Set<string>();
+/**
+ * Every long flag of every command and whether it takes a value. A name that is a switch in one
+ * command and takes a value in another is treated as taking a value, so no value is ever lost.
+ */
+function longFlags(cmd: Command): Map<string, FlagKind> {
+  const flags = new Map<string, FlagKind>();
   const visit = (c: Command): void => {
-    for (const o of c.options) if (o.long) names.add(o.long.replace(/^--/, ''));
+    for (const o of c.options) {
+      if (!o.long) continue;
+      const name = o.long.replace(/^--/, '');
+      const kind: FlagKind = o.required || o.optional ? 'value' : 'switch';
+      flags.set(name, flags.get(name) === 'value' ? 'value' : kind);
+    }
     c.commands.forEach(visit);
   };
   visit(cmd);
-  return names;
+  return flags;
 }
 
 /** Runs the CLI and returns the exit code. User errors never show a stack trace. */

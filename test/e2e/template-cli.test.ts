@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kiln, workspace } from '../helpers/cli.js';
 
@@ -235,5 +237,59 @@ describe('kiln console on a terminal', () => {
     expect(shown).toContain('> ');
     expect(shown).toContain('"GOLDEN-EU-WEST-1"');
     expect(shown).toContain('(<sensitive>)');
+  });
+});
+
+describe('kiln fmt flags, spelled as Packer spells them', () => {
+  const UNFORMATTED = 'a = 1\nbbb = 2\n';
+  const FORMATTED = 'a   = 1\nbbb = 2\n';
+  const files = (): { dir: string; read: (name: string) => string } => {
+    const dir = ws({ 'x.pkr.hcl': UNFORMATTED, 'sub/y.pkr.hcl': UNFORMATTED, 'notes.txt': UNFORMATTED });
+    return { dir, read: (name) => readFileSync(join(dir, name), 'utf8') };
+  };
+
+  it('bare -write is a switch: the path after it is still the path, and the file is rewritten', () => {
+    const { dir, read } = files();
+    const r = kiln(['fmt', '-write', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${join(dir, 'x.pkr.hcl')}\n`);
+    expect(read('x.pkr.hcl')).toBe(FORMATTED);
+    expect(read('sub/y.pkr.hcl')).toBe(UNFORMATTED);
+    expect(read('notes.txt')).toBe(UNFORMATTED);
+  });
+
+  it('-write=false and --no-write only list the files; -write=true writes', () => {
+    const { dir, read } = files();
+    for (const flag of ['-write=false', '--write=false', '--no-write', '-write=0']) {
+      const r = kiln(['fmt', flag, dir]);
+      expect(r.code, flag).toBe(0);
+      expect(r.stdout, flag).toBe(`${join(dir, 'x.pkr.hcl')}\n`);
+      expect(read('x.pkr.hcl'), flag).toBe(UNFORMATTED);
+    }
+    expect(kiln(['fmt', '-write', '-write=false', dir]).code).toBe(0);
+    expect(read('x.pkr.hcl')).toBe(UNFORMATTED);
+    expect(kiln(['fmt', '-write=true', dir]).code).toBe(0);
+    expect(read('x.pkr.hcl')).toBe(FORMATTED);
+  });
+
+  it('-recursive also formats subdirectories; -check=false after -check does not check', () => {
+    const { dir, read } = files();
+    expect(kiln(['fmt', '-check', '-recursive', dir]).code).toBe(3);
+    expect(read('sub/y.pkr.hcl')).toBe(UNFORMATTED);
+    const r = kiln(['fmt', '-check', '-check=false', '-recursive', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${join(dir, 'sub', 'y.pkr.hcl')}\n${join(dir, 'x.pkr.hcl')}\n`);
+    expect(read('sub/y.pkr.hcl')).toBe(FORMATTED);
+    expect(read('x.pkr.hcl')).toBe(FORMATTED);
+    expect(kiln(['fmt', '-check', '-recursive', dir]).code).toBe(0);
+  });
+
+  it('a switch given something other than true or false is refused', () => {
+    const { dir, read } = files();
+    const r = kiln(['fmt', '-write=maybe', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("'--write=maybe'");
+    expect(read('x.pkr.hcl')).toBe(UNFORMATTED);
   });
 });
