@@ -57,6 +57,8 @@ export {
   writeStreamOptimizedVmdk,
 } from '../formats/disk/index.js';
 export { writeIso, type IsoEntry } from '../formats/iso9660.js';
+// Files kept beside the build's log in the run's folder (a VM's serial console).
+export { buildLogFile } from './run-files.js';
 export { diskIdentity, diskImageOf, diskOutputPath, DISK_PARTIAL_KIND, partialRecorder, progressReporter, rawInputOf, reapDiskPartial } from './disk.js';
 // Go durations ("1m30s") for options parsed at run time (boot_command's <wait1m>).
 export { parseDuration } from '../template/duration.js';
