@@ -42,9 +42,9 @@ export function formatValue(v: Value, indent = ''): string {
     case 'string': {
       const s = v.str();
       if (s.includes('\n') && s.endsWith('\n')) {
-        return `<<EOT\n${s.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{')}EOT`;
+        return `<<EOT\n${escapeTemplate(s)}EOT`;
       }
-      return JSON.stringify(s).replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+      return escapeTemplate(JSON.stringify(s));
     }
     case 'number':
       return formatNumber(v.num());
@@ -69,6 +69,14 @@ export function formatValue(v: Value, indent = ''): string {
       return `${v.type.kind === 'map' ? 'tomap(' : ''}{\n${body}\n${indent}}${v.type.kind === 'map' ? ')' : ''}`;
     }
   }
+}
+
+/**
+ * A literal `${` or `%{` is shown escaped (`$${`, `%%{`), so what is printed reads back as the
+ * same string. A function replacement: in a replacement string `$$` would mean one `$`.
+ */
+function escapeTemplate(text: string): string {
+  return text.replace(/([$%])\{/g, (_m, sigil: string) => `${sigil}${sigil}{`);
 }
 
 function keyText(k: string): string {

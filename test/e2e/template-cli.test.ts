@@ -194,6 +194,13 @@ describe('kiln console', () => {
     expect(r.stdout).toBe('"GOLDEN-EU-WEST-1"\n(<sensitive>)\n');
   });
 
+  it('shows a literal ${ or %{ escaped, so the output reads back as the same string', () => {
+    const dir = ws({ 'main.pkr.hcl': 'locals {\n  cmd = "echo $${HOME} %%{x}"\n}\n' });
+    const r = kiln(['console', '--eval', 'local.cmd', '--eval', 'length(local.cmd)', '--eval', '"a $${b}\\n"', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('"echo $${HOME} %%{x}"\n17\n<<EOT\na $${b}\nEOT\n');
+  });
+
   it('reads one expression per line from standard input', () => {
     const dir = ws({ 'main.pkr.hcl': VALID });
     const r = kiln(['console', dir], { input: '1 + 2\n[for s in ["a","b"] : upper(s)]\n' });
