@@ -185,6 +185,19 @@ describe.skipIf(skip)('ssh communicator: files', () => {
     });
   }
 
+  it('scp downloads a 128 MiB file intact, reading it as the disk takes it', async () => {
+    const c = await connect({ ssh_file_transfer_method: 'scp' });
+    const src = `${remoteDir('scp-big')}/big.bin`;
+    sshd.ssh(`mkdir -p "$(dirname '${src}')" && head -c 134217728 /dev/urandom > '${src}'`);
+    const dst = join(local, 'scp-big.bin');
+    const seen: [number, number][] = [];
+    await c.download(src, dst, { onProgress: (d, t) => seen.push([d, t]) });
+    expect(statSync(dst).size).toBe(134_217_728);
+    expect(execSha(dst)).toBe(sshd.ssh(`sha256sum < '${src}'`));
+    expect(seen.at(-1)).toEqual([134_217_728, 134_217_728]);
+    rmSync(dst);
+  });
+
   it('says which file could not be written', async () => {
     const c = await connect();
     const src = join(local, 'small.txt');

@@ -12,17 +12,34 @@ import { shellQuote } from '../shell-quote.js';
 import type { SshConnection } from './connect.js';
 import type { TreeEntry } from './local-tree.js';
 
+/**
+ * Unread bytes held from the remote scp before its channel is paused. Pausing stops ssh2 from
+ * opening the SSH window, so the server stops sending until the local disk has caught up.
+ */
+const HIGH_WATER = 4 * 1024 * 1024;
+
 /** Reads the remote scp's answers: status bytes, header lines and file data. */
 class Incoming {
+  /** The backlog, oldest first; bytes are sliced off the front, never copied into one buffer. */
   private chunks: Buffer[] = [];
   private length = 0;
+  /** How much of the backlog is known to hold no newline, so line() scans each byte once. */
+  private scanned = 0;
+  private paused = false;
   private waiter: (() => void) | undefined;
   private ended: Error | undefined;
 
-  constructor(channel: ClientChannel, stderr: string[]) {
+  constructor(
+    private readonly channel: ClientChannel,
+    stderr: string[],
+  ) {
     channel.on('data', (c: Buffer) => {
       this.chunks.push(c);
       this.length += c.length;
+      if (this.length >= HIGH_WATER && !this.paused) {
+        this.paused = true;
+        channel.pause();
+      }
       this.wake();
     });
     channel.stderr.on('data', (c: Buffer) => stderr.push(c.toString()));
@@ -38,30 +55,70 @@ class Incoming {
     w?.();
   }
 
+  private resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.channel.resume();
+  }
+
   private async need(n: number): Promise<void> {
     while (this.length < n) {
       if (this.ended) throw this.ended;
+      // The reader wants more than the backlog holds: a paused channel must flow again.
+      this.resume();
       await new Promise<void>((r) => (this.waiter = r));
     }
   }
 
+  /** The first `n` bytes of the backlog (n <= length); copies only when they span chunks. */
   private take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    const head = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length ? [rest] : [];
-    this.length = rest.length;
+    const first = this.chunks[0]!;
+    let head: Buffer;
+    if (first.length >= n) {
+      head = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+    } else {
+      const parts: Buffer[] = [];
+      let left = n;
+      while (left > 0) {
+        const c = this.chunks[0]!;
+        if (c.length <= left) {
+          parts.push(c);
+          this.chunks.shift();
+          left -= c.length;
+        } else {
+          parts.push(c.subarray(0, left));
+          this.chunks[0] = c.subarray(left);
+          left = 0;
+        }
+      }
+      head = Buffer.concat(parts, n);
+    }
+    this.length -= n;
+    this.scanned = Math.max(0, this.scanned - n);
+    if (this.length < HIGH_WATER) this.resume();
     return head;
+  }
+
+  /** Offset of the first newline in the backlog, or -1; resumes where the last search stopped. */
+  private newline(): number {
+    let base = 0;
+    for (const c of this.chunks) {
+      if (base + c.length > this.scanned) {
+        const i = c.indexOf(10, Math.max(0, this.scanned - base));
+        if (i >= 0) return base + i;
+      }
+      base += c.length;
+    }
+    this.scanned = base;
+    return -1;
   }
 
   async line(): Promise<string> {
     for (;;) {
-      const all = Buffer.concat(this.chunks);
-      const nl = all.indexOf(10);
-      if (nl >= 0) {
-        this.chunks = [all];
-        return this.take(nl + 1).toString('utf8').slice(0, -1);
-      }
+      const nl = this.newline();
+      if (nl >= 0) return this.take(nl + 1).toString('utf8').slice(0, -1);
       await this.need(this.length + 1);
     }
   }
@@ -80,7 +137,8 @@ class Incoming {
     let left = n;
     while (left > 0) {
       await this.need(1);
-      const b = this.take(Math.min(left, this.length));
+      // One received chunk at a time: a slice of it, not a copy.
+      const b = this.take(Math.min(left, this.chunks[0]!.length));
       left -= b.length;
       await sink(b);
     }
