@@ -105,7 +105,7 @@ export async function buildCommand(path: string, flags: BuildFlags): Promise<voi
     if (open.length === 0) ledger.finish();
     else {
       ledger.abandon();
-      const why = result.leftResources ? 'were left in place (-on-error=abort)' : 'could not be removed';
+      const why = result.leftResources ? `were left in place (-on-error=${onError})` : 'could not be removed';
       process.stderr.write(`\n${open.length} temporary resource(s) ${why}: run "kiln cleanup --run ${runId}" to remove them.\n`);
     }
     if (result.exitCode !== 0) throw new ExitCode(result.exitCode);

@@ -106,12 +106,18 @@ export class BuildRun {
     let artifacts: Artifact[] = [];
     let error: Error | undefined;
     let abort = false;
+    // -on-error governs the builder's steps only: Packer runs post-processors once the builder
+    // is done, so a failed post-processor never leaves the build's resources in place.
+    let postProcessorFailed = false;
     try {
       const builderArtifact = await this.job.builder.run(this.buildContext());
       if (this.signal.aborted) throw new CancelledError();
       const pp = await this.postProcess(builderArtifact);
       artifacts = pp.artifacts;
-      if (pp.errors.length > 0) error = new Error(pp.errors.join('; '));
+      if (pp.errors.length > 0) {
+        error = new Error(pp.errors.join('; '));
+        postProcessorFailed = true;
+      }
     } catch (err) {
       if (err instanceof AbortBuild) {
         abort = true;
@@ -120,12 +126,12 @@ export class BuildRun {
     }
     // Once the run is cancelled, whatever error a plugin reports is the cancellation's echo.
     const cancelled = this.signal.aborted && error !== undefined;
-    if (error && !cancelled && !this.failureHandled) {
-      // A failure outside provisioning (builder or post-processor): decide as -on-error says.
+    if (error && !cancelled && !this.failureHandled && !postProcessorFailed) {
+      // A builder failure outside its named steps: decide as -on-error says.
       abort = (await this.decide(error, 'build')) === 'abort';
     }
     if (abort) {
-      this.ui.error(`Step failed and -on-error=abort: leaving ${this.cleanups.size} cleanup action(s) undone. Run "kiln cleanup --run ${this.env.runId}" to remove what was left.`);
+      this.ui.error(`Step failed and -on-error=${this.env.onError}: leaving ${this.cleanups.size} cleanup action(s) undone. Run "kiln cleanup --run ${this.env.runId}" to remove what was left.`);
     } else {
       await this.cleanups.unwind((what, err) => this.ui.error(`Error cleaning up (${what}): ${err.message}`));
     }
@@ -251,12 +257,14 @@ export class BuildRun {
   }
 
   /**
-   * What to do after a failure, per -on-error: clean up (default), abort (leave everything),
-   * or ask the person at the terminal (who may also retry the failed step).
+   * What to do after a builder step failed, per -on-error: clean up (default), abort (leave
+   * everything), or ask the person at the terminal (who may also retry the failed step).
+   * run-cleanup-provisioner is abort as Packer means it: every step's cleanup is skipped; the
+   * only thing it adds, the error-cleanup-provisioner, runs where provisioning fails.
    */
   private async decide(err: Error, where: string): Promise<'cleanup' | 'abort' | 'retry'> {
     const mode = this.env.onError;
-    if (mode === 'abort') return 'abort';
+    if (mode === 'abort' || mode === 'run-cleanup-provisioner') return 'abort';
     if (mode !== 'ask') return 'cleanup';
     this.ui.error(`Step "${where}" failed: ${err.message}`);
     const a = await this.env.prompter.choose(`==> ${this.name}: [c] Clean up and exit, [a] abort without cleanup, or [r] retry step (build may fail even if retry succeeds)?`, ['c', 'a', 'r']);

@@ -293,6 +293,53 @@ build {
   });
 });
 
+describe('-on-error', () => {
+  const FAILING = `
+source "null" "a" { communicator = "none" }
+build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" {
+    inline = ["echo $(dirname \\"$0\\") > script-dir", "exit 7"]
+  }
+  error-cleanup-provisioner "shell-local" {
+    inline = ["touch ecp-ran"]
+  }
+}
+`;
+
+  for (const mode of ['abort', 'run-cleanup-provisioner'] as const) {
+    it(`-on-error=${mode} leaves the build's temp dir, names the mode, and kiln cleanup --run removes it`, () => {
+      const dir = ws({ 't.pkr.hcl': FAILING });
+      const r = kiln(['build', `-on-error=${mode}`, 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+      expect(r.code).toBe(1);
+      // Packer runs the error-cleanup-provisioner under run-cleanup-provisioner, not under abort.
+      expect(existsSync(join(dir, 'ecp-ran'))).toBe(mode === 'run-cleanup-provisioner');
+      const scriptDir = readFileSync(join(dir, 'script-dir'), 'utf8').trim();
+      expect(scriptDir).toMatch(/\/kiln-shell-/);
+      expect(existsSync(scriptDir)).toBe(true);
+      // The error-cleanup-provisioner's own script dir is left too: no cleanup runs after it.
+      const left = mode === 'abort' ? 1 : 2;
+      const m = /(\d+) temporary resource\(s\) were left in place \(-on-error=([a-z-]+)\): run "kiln cleanup --run (\S+)"/.exec(r.stderr);
+      expect([m?.[1], m?.[2]]).toEqual([String(left), mode]);
+      const c = kiln(['cleanup', '--run', m![3]!], { cwd: dir, env: stateEnv(dir) });
+      expect(c.code).toBe(0);
+      expect(c.stdout).toContain(`removed tempdir: temporary directory ${scriptDir}`);
+      expect(c.stdout).toContain(`Removed ${left} resource(s).`);
+      expect(existsSync(scriptDir)).toBe(false);
+      expect(existsSync(join(dir, '.state', 'runs', m![3]!, 'ledger.jsonl'))).toBe(false);
+    });
+  }
+
+  it('-on-error=cleanup (the default) runs the error-cleanup-provisioner and removes everything', () => {
+    const dir = ws({ 't.pkr.hcl': FAILING });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(1);
+    expect(existsSync(join(dir, 'ecp-ran'))).toBe(true);
+    expect(existsSync(readFileSync(join(dir, 'script-dir'), 'utf8').trim())).toBe(false);
+    expect(r.stderr).not.toContain('left in place');
+  });
+});
+
 describe('build options and interactive provisioners', () => {
   it('-timestamp-ui prefixes every output line with a UTC timestamp', () => {
     const dir = ws({ 't.pkr.hcl': 'source "null" "a" { communicator = "none" }\nbuild {\n  sources = ["source.null.a"]\n  provisioner "shell-local" { inline = ["echo hi"] }\n}\n' });

@@ -103,6 +103,43 @@ describe('runner', () => {
     expect(log).toEqual(['tempdir true', 'provision bad #1', 'provision ecp #1']);
   });
 
+  for (const where of ['in a step', 'outside any step'] as const) {
+    it(`-on-error=run-cleanup-provisioner: a builder failure ${where} leaves every cleanup undone, as abort does`, async () => {
+      const log: string[] = [];
+      const failing: BuilderPlugin<unknown> = {
+        type: 'rec',
+        schema: anyConfig,
+        async run(ctx) {
+          ctx.cleanup.push('first', () => void log.push('cleanup first'));
+          await ctx.tempDir();
+          await ctx.step('provision', () => ctx.provision(new NoneCommunicator()));
+          if (where === 'in a step') await ctx.step('snapshot', () => Promise.reject(new Error('snapshot broke')));
+          throw new Error('snapshot broke');
+        },
+      };
+      const { env, events } = testEnv(runsDir(), { onError: 'run-cleanup-provisioner' });
+      const r = await startRun([job('rec.a', failing, { provisioners: [provisionerStep(provisioner(log, 'ok'))], errorCleanupProvisioner: provisionerStep(provisioner(log, 'ecp')) })], env, 0).done;
+      expect(r.exitCode).toBe(1);
+      expect(r.leftResources).toBe(true);
+      expect(log).toEqual(['provision ok #1']);
+      expect(env.ledger.openResources().map((x) => x.kind)).toEqual(['tempdir']);
+      const said = events.filter((e) => e.type === 'error').map((e) => (e as { message: string }).message);
+      expect(said.join('\n')).toContain('Step failed and -on-error=run-cleanup-provisioner: leaving 2 cleanup action(s) undone.');
+    });
+  }
+
+  it('-on-error does not apply to post-processors: a failed one still lets every cleanup run', async () => {
+    for (const onError of ['abort', 'run-cleanup-provisioner'] as const) {
+      const log: string[] = [];
+      const { env } = testEnv(runsDir(), { onError });
+      const r = await startRun([job('rec.a', recordingBuilder(log), { postProcessors: [[ppStep(pp(log, 'broken', false, true))]] })], env, 0).done;
+      expect(r.exitCode).toBe(1);
+      expect(r.leftResources).toBe(false);
+      expect(log).toEqual(['tempdir true', 'pp broken <- B', 'destroy B', 'cleanup second', 'cleanup first']);
+      expect(env.ledger.openResources()).toEqual([]);
+    }
+  });
+
   it('retries a provisioner max_retries times', async () => {
     const log: string[] = [];
     const { env } = testEnv(runsDir());
