@@ -7,6 +7,7 @@
 import { hasErrors } from '../core/errors/diagnostic.js';
 import { planTemplate } from '../template/index.js';
 import { toJson, type JsonValue } from '../template/display.js';
+import { formatDuration } from '../template/duration.js';
 import type { PlannedBuild, PlannedStep } from '../template/plan.js';
 import { ExitCode, printDiagnostics } from './output.js';
 import { templateOptions, type TemplateFlags } from './template-flags.js';
@@ -37,8 +38,20 @@ export function planCommand(path: string, flags: PlanFlags): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-function stepJson(s: PlannedStep): JsonValue {
-  return { type: s.type, name: s.name ?? null, config: toJson(s.config) };
+// Every key is always present (null when the template leaves it unset), so the schema is stable.
+function provisionerJson(s: PlannedStep): JsonValue {
+  return {
+    type: s.type,
+    name: s.name ?? null,
+    config: toJson(s.config),
+    pause_before: s.pauseBefore === undefined ? null : formatDuration(s.pauseBefore),
+    max_retries: s.maxRetries ?? null,
+    timeout: s.timeout === undefined ? null : formatDuration(s.timeout),
+  };
+}
+
+function postProcessorJson(s: PlannedStep): JsonValue {
+  return { type: s.type, name: s.name ?? null, config: toJson(s.config), keep_input_artifact: s.keepInputArtifact ?? null };
 }
 
 export function buildJson(b: PlannedBuild): JsonValue {
@@ -48,7 +61,8 @@ export function buildJson(b: PlannedBuild): JsonValue {
     source: b.sourceName,
     build: b.buildName ?? null,
     config: toJson(b.config),
-    provisioners: b.provisioners.map(stepJson),
-    post_processors: b.postProcessors.map((chain) => chain.map(stepJson)),
+    provisioners: b.provisioners.map(provisionerJson),
+    error_cleanup_provisioner: b.errorCleanupProvisioner ? provisionerJson(b.errorCleanupProvisioner) : null,
+    post_processors: b.postProcessors.map((chain) => chain.map(postProcessorJson)),
   };
 }

@@ -12,3 +12,19 @@ export function parseDuration(text: string): number | undefined {
   }
   return m[1] === '-' ? -total : total;
 }
+
+/** Milliseconds as Go's time.Duration prints them (`1m30s`, `1h0m0s`, `500ms`), for plan JSON. */
+export function formatDuration(ms: number): string {
+  const ns = Math.round(Math.abs(ms) * 1e6);
+  const sign = ms < 0 && ns > 0 ? '-' : '';
+  if (ns === 0) return '0s';
+  // String() of a number never ends in a zero after the point, as Go trims them.
+  const decimal = (n: number, unit: number): string => String(n / unit);
+  if (ns < 1e3) return `${sign}${ns}ns`;
+  if (ns < 1e6) return `${sign}${decimal(ns, 1e3)}µs`;
+  if (ns < 1e9) return `${sign}${decimal(ns, 1e6)}ms`;
+  const h = Math.floor(ns / 3.6e12);
+  const m = Math.floor((ns % 3.6e12) / 6e10);
+  const s = decimal(ns % 6e10, 1e9);
+  return `${sign}${h > 0 ? `${h}h` : ''}${h > 0 || m > 0 ? `${m}m` : ''}${s}s`;
+}

@@ -126,9 +126,61 @@ describe('kiln plan', () => {
     expect(b.provisioners).toHaveLength(2);
     expect(a.provisioners[0].config.inline[0]).toBe('<sensitive>');
     expect(a.provisioners[0].config.inline[1]).toEqual({ $deferred: 'echo ${build.ID}' });
-    expect(a.post_processors).toEqual([[{ type: 'shell-local', name: null, config: { inline: ['echo done'] } }]]);
+    expect(a.post_processors).toEqual([[{ type: 'shell-local', name: null, config: { inline: ['echo done'] }, keep_input_artifact: null }]]);
+    expect(a.error_cleanup_provisioner).toBeNull();
+    expect(a.provisioners[0]).toMatchObject({ pause_before: null, max_retries: null, timeout: null });
     expect(plan.variables).toEqual({ region: 'eu-west-1', password: '<sensitive>' });
     expect(r.stdout).not.toContain('p4ssw0rd-very-secret');
+  });
+
+  it('carries pause_before, max_retries, timeout, keep_input_artifact and the error-cleanup-provisioner', () => {
+    const dir = ws({
+      'main.pkr.hcl': `source "null" "a" { communicator = "none" }
+build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" {
+    name         = "setup"
+    inline       = ["true"]
+    pause_before = "90s"
+    max_retries  = 3
+    timeout      = "1h"
+  }
+  error-cleanup-provisioner "shell-local" {
+    inline = ["echo cleaning"]
+  }
+  post-processors {
+    post-processor "shell-local" {
+      inline              = ["echo one"]
+      keep_input_artifact = true
+    }
+    post-processor "shell-local" {
+      name   = "second"
+      inline = ["echo two"]
+    }
+  }
+}
+`,
+    });
+    const r = kiln(['plan', '--json', dir]);
+    expect(r.stderr).toBe('');
+    const [b] = JSON.parse(r.stdout).builds;
+    expect(b.provisioners).toEqual([
+      { type: 'shell-local', name: 'setup', config: { inline: ['true'] }, pause_before: '1m30s', max_retries: 3, timeout: '1h0m0s' },
+    ]);
+    expect(b.error_cleanup_provisioner).toEqual({
+      type: 'shell-local',
+      name: null,
+      config: { inline: ['echo cleaning'] },
+      pause_before: null,
+      max_retries: null,
+      timeout: null,
+    });
+    expect(b.post_processors).toEqual([
+      [
+        { type: 'shell-local', name: null, config: { inline: ['echo one'] }, keep_input_artifact: true },
+        { type: 'shell-local', name: 'second', config: { inline: ['echo two'] }, keep_input_artifact: null },
+      ],
+    ]);
   });
 
   it('filters builds with -only and -except globs', () => {
