@@ -135,6 +135,19 @@ describe.skipIf(skip)('ssh communicator: files', () => {
         expect(seen.at(-1)).toEqual([statSync(src).size, statSync(src).size]);
       });
 
+      it('puts a file sent to an existing directory inside it, as cp does; a stream needs a file name', async () => {
+        const c = await connect({ ssh_file_transfer_method: method });
+        const dir = `${remoteDir(`into-dir-${method}`)}/existing dir`;
+        sshd.ssh(`mkdir -p '${dir}'`);
+        const src = join(local, `into ${method}.txt`);
+        writeFileSync(src, `inside ${method}\n`);
+        await c.upload(src, dir);
+        expect(sshd.ssh(`cat '${dir}/into ${method}.txt'`)).toBe(`inside ${method}\n`);
+        const err = await c.upload({ stream: Readable.from([Buffer.from('x')]), size: 1 }, dir).catch((e: Error) => e);
+        expect(String(err)).toMatch(method === 'sftp' ? /existing dir is a directory on the remote machine: name the file to write inside it/ : /existing dir: Is a directory/);
+        expect(sshd.ssh(`ls -A '${dir}'`)).toBe(`into ${method}.txt\n`);
+      });
+
       it('uploads a stream of known size', async () => {
         const c = await connect({ ssh_file_transfer_method: method });
         const dst = `${remoteDir(`stream-${method}`)}/from-stream.txt`;

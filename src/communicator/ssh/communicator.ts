@@ -147,13 +147,20 @@ export class SshCommunicator implements Communicator {
     }
     const p = progress(opts, size);
     const what = `upload of ${typeof src === 'string' ? src : 'a stream'} to ${dst}`;
+    // Like cp and scp (Packer fails with "Is a directory"): a file sent to an existing directory goes inside it.
+    const name = typeof src === 'string' ? basename(src) : undefined;
     try {
       await this.transfer(what, p, () => size, async (conn) => {
-        if (this.settings.fileTransfer === 'scp') return scpUpload(conn, stream, size, dst, mode, (n) => p.add(n));
+        if (this.settings.fileTransfer === 'scp') return scpUpload(conn, stream, size, dst, mode, name, (n) => p.add(n));
         const { sftp } = await this.sftp();
-        const parent = parentOf(dst);
-        await mkdirAll(sftp, parent);
-        await putStream(sftp, stream, dst, mode, (n) => p.add(n), opts.signal);
+        // Both requests go out together: knowing what dst is costs no extra round trip.
+        const [existing] = await Promise.all([stat(sftp, dst), mkdirAll(sftp, parentOf(dst))]);
+        let target = dst;
+        if (existing?.isDirectory) {
+          if (name === undefined) throw new Error(`${dst} is a directory on the remote machine: name the file to write inside it`);
+          target = remoteJoin(dst, name);
+        }
+        await putStream(sftp, stream, target, mode, (n) => p.add(n), opts.signal);
       });
     } finally {
       stream.destroy();

@@ -190,12 +190,18 @@ async function finish(channel: ClientChannel, done: Promise<number | null>, what
   if (code !== 0) throw new Error(`scp ${what} ended with exit status ${code ?? 'unknown'}`);
 }
 
-export async function scpUpload(conn: SshConnection, src: Readable, size: number, dst: string, mode: number, onBytes: (n: number) => void): Promise<void> {
+/**
+ * Uploads one file. With `name` (the source's file name), `scp -t dst` gets the same rule as
+ * cp: an existing directory at dst receives the file as dst/name, anything else is written at
+ * dst. A stream has no name of its own: it is sent to dst's parent as basename(dst).
+ */
+export async function scpUpload(conn: SshConnection, src: Readable, size: number, dst: string, mode: number, name: string | undefined, onBytes: (n: number) => void): Promise<void> {
   const dir = parent(dst);
-  const { channel, incoming, done } = await start(conn, `mkdir -p -- ${shellQuote(dir)} && scp -t -- ${shellQuote(dir)}`);
+  const target = name === undefined ? dir : dst;
+  const { channel, incoming, done } = await start(conn, `mkdir -p -- ${shellQuote(dir)} && scp -t -- ${shellQuote(target)}`);
   try {
-    await incoming.ack(`the destination ${dir}`);
-    await sendFile(channel, incoming, basename(dst), src, size, mode, onBytes);
+    await incoming.ack(`the destination ${target}`);
+    await sendFile(channel, incoming, name ?? basename(dst), src, size, mode, onBytes);
     await finish(channel, done, `upload of ${dst}`);
   } finally {
     channel.close();
