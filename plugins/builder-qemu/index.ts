@@ -5,14 +5,18 @@
  * where kiln differs from Packer.
  *
  * Every QEMU process is recorded in the resource ledger before it starts and stopped by cleanup
- * or by `kiln cleanup` (reaper `qemu.vm`). The serial console goes to
- * `<output_directory>/<vm_name>-serial.log`; its last lines are part of boot and SSH errors.
+ * or by `kiln cleanup` (reaper `qemu.vm`). The serial console goes to `<build>-serial.log` beside
+ * the build's log in the run's folder, not into output_directory: it must survive a failed build
+ * (whose output directory is removed, as Packer does) and stay out of the artifact, whose files
+ * are the disk alone so `compress`, `checksum` and the disk post-processors take it as Packer's.
+ * Its last lines are part of boot and SSH errors.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, basename, join, resolve } from 'node:path';
 import {
   builder,
+  buildLogFile,
   clearTemporaryKey,
   connectSsh,
   NoneCommunicator,
@@ -113,7 +117,7 @@ const qemuBuilder = builder({
     const outputDir = resolve(c.output_directory ?? `output-${ctx.sourceName}`);
     const vmName = c.vm_name ?? `packer-${ctx.sourceName}`;
     const disk = join(outputDir, vmName);
-    const serialLog = join(outputDir, `${vmName}-serial.log`);
+    const serialLog = await buildLogFile(ctx, '-serial.log');
     const sizeBytes = parseDiskSize(c.disk_size)!;
     let succeeded = false;
 
@@ -175,6 +179,7 @@ const qemuBuilder = builder({
     const ssh = (c.communicator ?? 'ssh') === 'ssh';
     const qmpSocket = join(work, 'qmp.sock');
 
+    ctx.ui.message(`Serial console log: ${serialLog}`);
     const { vm, qmp } = await ctx.step('start VM', async () => {
       const tried = new Set<number>();
       for (let attempt = 0; ; attempt++) {
@@ -253,7 +258,7 @@ const qemuBuilder = builder({
     await ctx.step('compact disk', () => compactDisk(ctx, disk));
 
     succeeded = true;
-    const files = [disk, serialLog].filter((f) => existsSync(f));
+    const files = [disk];
     ctx.generatedData.set('ID', vmName);
     const artifact: Artifact = {
       builderId: BUILDER_ID,

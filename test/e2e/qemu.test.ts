@@ -10,8 +10,10 @@
  *   a checksum mismatch, qemu or qemu-img missing.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kiln, kilnProcess, ROOT, workspace } from '../helpers/cli.js';
 import { BUSYBOX, QEMU, QEMU_IMG, skipWithout, TEST_VM_IMAGE, testVmDir } from '../helpers/components.js';
@@ -58,6 +60,13 @@ async function vmFromLedger(dir: string, proc: ChildProcess): Promise<{ pid: num
     if (pid !== undefined) return { pid, run };
   }
 }
+/** The serial console log of build `build` in the workspace's only run folder (beside the build's log). */
+function serialLogOf(dir: string, build: string): string {
+  const runs = join(dir, '.state', 'runs');
+  const [run, ...more] = readdirSync(runs);
+  expect(more, 'one run').toEqual([]);
+  return join(runs, run!, 'logs', `${build}-serial.log`);
+}
 function qemuImg(args: string[]): string {
   return execFileSync('qemu-img', args, { encoding: 'utf8' });
 }
@@ -99,7 +108,8 @@ ${KERNEL_ARGS('root=LABEL=root rw console=ttyS0 net.ifnames=0')}
     const qcow2 = join(dir, 'output', 'qemu', 'debian.qcow2');
     expect(JSON.parse(qemuImg(['info', '--output=json', qcow2])).format).toBe('qcow2');
     expect(qemuImg(['check', qcow2])).toContain('No errors');
-    expect(readFileSync(join(dir, 'output', 'qemu', 'debian.qcow2-serial.log'), 'utf8')).toContain('reboot: Power down');
+    expect(readFileSync(serialLogOf(dir, 'qemu.debian'), 'utf8')).toContain('reboot: Power down');
+    expect(readdirSync(join(dir, 'output', 'qemu'))).toEqual(['debian.qcow2']);
 
     const images = join(dir, 'output', 'images');
     const fixed = join(images, 'debian-azure.vhd');
@@ -123,7 +133,7 @@ ${KERNEL_ARGS('root=LABEL=root rw console=ttyS0 net.ifnames=0')}
 });
 
 describe('qemu builder failures', () => {
-  const tiny = (extra: string, disk = 'format = "raw"\n  disk_size = "8M"') => `
+  const tiny = (extra: string, disk = 'format = "raw"\n  disk_size = "8M"', post = '') => `
 source "qemu" "tiny" {
   iso_url          = "disk.raw"
   iso_checksum     = "none"
@@ -134,13 +144,16 @@ source "qemu" "tiny" {
   ${KERNEL_ARGS('console=ttyS0 panic=-1')}
   ${extra}
 }
-build { sources = ["source.qemu.tiny"] }
+build {
+  sources = ["source.qemu.tiny"]
+  ${post}
+}
 `;
-  function tinyWorkspace(extra: string, accelerator = 'accelerator = "tcg"', disk?: string): string {
+  function tinyWorkspace(extra: string, accelerator = 'accelerator = "tcg"', disk?: string, post?: string): string {
     const dir = ws({});
     writeFileSync(join(dir, 'disk.raw'), Buffer.alloc(1 << 20));
     const initrd = tinyInitramfs(dir);
-    writeFileSync(join(dir, 't.pkr.hcl'), tiny(`${accelerator}\n${extra}`, disk).replace(`${VM}/initrd.img`, initrd));
+    writeFileSync(join(dir, 't.pkr.hcl'), tiny(`${accelerator}\n${extra}`, disk, post).replace(`${VM}/initrd.img`, initrd));
     return dir;
   }
 
@@ -167,6 +180,38 @@ build { sources = ["source.qemu.tiny"] }
     expect(info['backing-filename']).toBe(join(dir, 'disk.raw'));
   }, 5 * 60_000);
 
+  it('the artifact is the disk alone: compress writes disk.raw.gz from it and checksum lists only that', () => {
+    if (skipVm) return;
+    const dir = tinyWorkspace(
+      `
+  communicator     = "none"
+  boot_wait        = "0s"
+  shutdown_timeout = "1s"`,
+      undefined,
+      undefined,
+      `post-processors {
+    post-processor "compress" {
+      output              = "images/disk.raw.gz"
+      keep_input_artifact = true
+    }
+    post-processor "checksum" {
+      checksum_types = ["sha256"]
+      output         = "images/disk.{{.ChecksumType}}"
+    }
+  }`,
+    );
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(readdirSync(join(dir, 'out'))).toEqual(['packer-tiny']);
+    const gz = readFileSync(join(dir, 'images', 'disk.raw.gz'));
+    expect(gunzipSync(gz).equals(readFileSync(join(dir, 'out', 'packer-tiny')))).toBe(true);
+    const sums = readFileSync(join(dir, 'images', 'disk.sha256'), 'utf8').trim().split('\n');
+    expect(sums).toEqual([`${createHash('sha256').update(gz).digest('hex')}\tdisk.raw.gz`]);
+    // The console log is kept beside the build's log, outside the artifact.
+    expect(existsSync(serialLogOf(dir, 'qemu.tiny'))).toBe(true);
+    expect(r.stdout).toContain(`Serial console log: ${serialLogOf(dir, 'qemu.tiny')}`);
+  }, 5 * 60_000);
+
   it('a guest that never brings SSH up: the timeout error shows the last console lines', () => {
     if (skipVm) return;
     const dir = tinyWorkspace(`
@@ -178,10 +223,12 @@ build { sources = ["source.qemu.tiny"] }
     expect(r.code).toBe(1);
     const out = r.stdout + r.stderr;
     expect(out).toContain('Timeout waiting for SSH after 20s (ssh_timeout)');
-    expect(out).toMatch(/Last lines of the serial console \(.*tiny-serial\.log\)/);
+    const named = /Last lines of the serial console \((.*)\):/.exec(out)?.[1];
+    expect(named).toBe(serialLogOf(dir, 'qemu.tiny'));
     expect(out).toContain(`| ${TINY_READY}`);
-    // The failed build's output directory is removed, as Packer does.
+    // The failed build's output directory is removed, as Packer does; the log it names is kept.
     expect(existsSync(join(dir, 'out'))).toBe(false);
+    expect(readFileSync(named!, 'utf8')).toContain(TINY_READY);
   }, 5 * 60_000);
 
   it('types boot_command keys over QMP, and a guest that ignores shutdown is forced off after shutdown_timeout, saying so', () => {
@@ -199,7 +246,7 @@ build { sources = ["source.qemu.tiny"] }
     expect(r.stdout).toContain('The VM did not stop within shutdown_timeout (3s): sending an ACPI power-down through QMP');
     expect(r.stdout).toContain('killing QEMU (forced after shutdown_timeout = 3s)');
     expect(r.stdout).toContain('VM stopped (killed)');
-    const serial = readFileSync(join(dir, 'out', 'packer-tiny-serial.log'), 'utf8');
+    const serial = readFileSync(serialLogOf(dir, 'qemu.tiny'), 'utf8');
     expect(serial).toContain(`${TINY_GOT}Hello, Kiln! typed:packer-tiny`);
     expect(existsSync(join(dir, 'out', 'packer-tiny'))).toBe(true);
   }, 5 * 60_000);
