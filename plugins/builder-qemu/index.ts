@@ -41,6 +41,7 @@ import { compactDisk, prepareDisk } from './disk.js';
 import { fetchImage, PARTIAL_DOWNLOAD_KIND, PARTIAL_DOWNLOAD_NAME } from './download.js';
 import { startHttpServer, USER_NET_HOST_IP } from './http-server.js';
 import { freePort } from './ports.js';
+import { checkPrograms } from './preflight.js';
 import { reapVm, spawnQemu, stopQemu, VM_KIND, type QemuProcess } from './process.js';
 import { Qmp } from './qmp.js';
 import { exitsWithin, shutdownVm } from './shutdown.js';
@@ -121,6 +122,7 @@ const qemuBuilder = builder({
     const sizeBytes = parseDiskSize(c.disk_size)!;
     let succeeded = false;
 
+    await ctx.step('check programs', () => checkPrograms([c.qemu_binary, 'qemu-img']));
     await ctx.step('prepare output directory', () => prepareOutputDirectory(ctx, outputDir));
     // Packer removes the output directory of a failed or cancelled build.
     ctx.cleanup.push(`remove ${outputDir} unless the build succeeded`, async () => {

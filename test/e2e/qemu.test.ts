@@ -303,17 +303,24 @@ build {
     expect(r.stdout).not.toContain('Starting VM');
   });
 
-  it('names the package to install when qemu-img or qemu is missing', () => {
+  it('names the package to install when qemu-img or qemu is missing, before anything is created', () => {
     if (skipVm) return;
     const dir = tinyWorkspace('communicator = "none"');
     const bin = join(dir, 'bin');
     mkdirSync(bin);
-    const noQemuImg = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: { ...stateEnv(dir), PATH: bin } });
-    expect(noQemuImg.code).toBe(1);
-    expect(noQemuImg.stdout + noQemuImg.stderr).toContain('qemu-img is not installed: install the Debian package qemu-utils');
+    const neither = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: { ...stateEnv(dir), PATH: bin } });
+    expect(neither.code).toBe(1);
+    const out = neither.stdout + neither.stderr;
+    // Both are reported at once, when the build starts: no output directory, no disk, no CD.
+    expect(out).toContain('qemu-system-x86_64 is not installed: install the Debian package qemu-system-x86');
+    expect(out).toContain('qemu-img is not installed: install the Debian package qemu-utils');
+    expect(out).not.toMatch(/Copying|Creating|CD image/);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
     symlinkSync(execFileSync('sh', ['-c', 'command -v qemu-img'], { encoding: 'utf8' }).trim(), join(bin, 'qemu-img'));
     const noQemu = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: { ...stateEnv(dir), PATH: bin } });
     expect(noQemu.code).toBe(1);
     expect(noQemu.stdout + noQemu.stderr).toContain('qemu-system-x86_64 is not installed: install the Debian package qemu-system-x86');
+    expect(noQemu.stdout + noQemu.stderr).not.toContain('qemu-img is not installed');
+    expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 });
