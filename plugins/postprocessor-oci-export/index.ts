@@ -62,12 +62,14 @@ const ociExport = postProcessor({
       }
       await to.addManifest(manifest, tags);
       ctx.ui.say(`Exported ${img.digest} to layout ${ctx.config.path}${tags.length ? ` as ${tags.join(', ')}` : ''}`);
-      if (ctx.config.index_tag !== undefined) {
-        const idx = await to.addToIndex(ctx.config.index_tag, manifest);
-        ctx.ui.say(`Image index ${ctx.config.index_tag} is now ${idx.digest}`);
+      const indexTag = ctx.config.index_tag;
+      if (indexTag !== undefined) {
+        const idx = await to.addToIndex(indexTag, manifest);
+        ctx.ui.say(`Image index ${indexTag} is now ${idx.digest}`);
       }
+      const description = `OCI layout ${ctx.config.path} holding ${img.digest}${indexTag !== undefined ? ` in image index ${indexTag}` : ''}`;
       return {
-        artifact: { builderId: BUILDER_ID, id: img.digest, files: [], description: `OCI layout ${ctx.config.path} holding ${img.digest}`, state: { oci: { ...img, layout: target, tags } } },
+        artifact: { builderId: BUILDER_ID, id: img.digest, files: [], description, state: { oci: { ...img, layout: target, tags, ...(indexTag !== undefined && { indexTag }) } } },
         keepInput: true,
       };
     }

@@ -1,10 +1,11 @@
 /**
  * The `oci-push` post-processor: pushes the artifact's image from its OCI layout to a registry
  * under each of `tags`. Blobs the registry already has are skipped after one HEAD each; the
- * manifest goes last, so an interrupted push never publishes a partial image.
+ * manifest goes last, so an interrupted push never publishes a partial image. An image that
+ * oci-export put into a multi-platform index (index_tag) is pushed as that index.
  */
 import { postProcessor, z, type PluginSet } from '../../src/sdk/index.js';
-import { findCredentials, OciLayout, ociStateOf, parseReference, pushImage, RegistryClient, type Descriptor } from '../../src/sdk/oci.js';
+import { findCredentials, OciLayout, ociStateOf, parseReference, pushImage, RegistryClient, type Descriptor, type PushOptions, type PushResult } from '../../src/sdk/oci.js';
 
 export const BUILDER_ID = 'kiln.post-processor.oci-push';
 
@@ -42,15 +43,28 @@ const ociPush = postProcessor({
     const credentials = await findCredentials(ref.registry, { username: c.login_username, password: c.login_password });
     const client = new RegistryClient(ref.registry, { insecure: c.insecure, credentials, signal: ctx.signal, onRetry: (m) => ctx.ui.message(m) });
     const layout = await OciLayout.open(img.layout);
-    const manifest: Descriptor = { mediaType: img.mediaType, digest: img.digest, size: img.size };
-    ctx.ui.say(`Pushing ${img.digest} to ${ref.registry}/${ref.repository} as ${c.tags.join(', ')}`);
-    const r = await pushImage(client, layout, manifest, ref.repository, c.tags, {
+    const opts: PushOptions = {
       mountFrom: c.mount_from.map((m) => parseReference(m).repository),
       ...(c.chunk_size !== undefined && { chunkSize: c.chunk_size }),
       signal: ctx.signal,
       onProgress: (digest, done, total) => ctx.ui.progress(`push ${digest}`, done, total, `push ${digest.slice(7, 19)}`),
       onBlob: (digest, outcome) => ctx.ui.message(`${digest.slice(0, 19)}: ${outcome === 'exists' ? 'already there' : outcome}`),
-    });
+    };
+    const where = `${ref.registry}/${ref.repository} as ${c.tags.join(', ')}`;
+    let r: PushResult;
+    if (img.indexTag !== undefined) {
+      const indexTag = img.indexTag;
+      // Read and pushed with no other build's export in between; see OciLayout.exclusive.
+      r = await layout.exclusive(async () => {
+        const index = await layout.tagged(indexTag);
+        ctx.ui.say(`Pushing image index ${indexTag} (${index.digest}) to ${where}`);
+        return pushImage(client, layout, index, ref.repository, c.tags, opts);
+      });
+    } else {
+      const manifest: Descriptor = { mediaType: img.mediaType, digest: img.digest, size: img.size };
+      ctx.ui.say(`Pushing ${img.digest} to ${where}`);
+      r = await pushImage(client, layout, manifest, ref.repository, c.tags, opts);
+    }
     ctx.ui.say(`Pushed ${ref.registry}/${ref.repository}@${r.digest} (${r.blobs.uploaded} uploaded, ${r.blobs.mounted} mounted, ${r.blobs.exists} already there)`);
     const name = `${ref.registry}/${ref.repository}`;
     return {

@@ -1,7 +1,7 @@
 /**
  * The real container components the OCI tests run against (see ../shared/TESTBED.md), and
- * helpers that start and stop them through test/setup/ — each test file gets its own registry
- * port and podman storage, so files run in parallel without meeting.
+ * helpers that start and stop them through test/setup/ — each registry gets a free port and each
+ * podman its own storage, so test files (and whole test runs) in parallel never meet.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './cli.js';
 import { commandExists, type Component } from './components.js';
+import { freePort } from './sshd.js';
 
 const INSTALL = 'sudo bash test/setup/install-packages.sh';
 
@@ -27,7 +28,8 @@ export interface RunningRegistry {
   start(): void;
 }
 
-export function startRegistry(port: number, opts: { htpasswd?: string } = {}): RunningRegistry {
+export async function startRegistry(opts: { htpasswd?: string } = {}): Promise<RunningRegistry> {
+  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'kiln-registry-'));
   const script = join(ROOT, 'test', 'setup', 'registry.sh');
   const start = (): void => {

@@ -12,11 +12,16 @@ export interface OciArtifactState {
   platform?: Platform;
   tags: string[];
   sourceDateEpoch?: number;
+  /**
+   * The image is also in the multi-platform index of this name in `layout` (oci-export's
+   * index_tag): oci-push then pushes that index, as it stands when the push starts.
+   */
+  indexTag?: string;
 }
 
 /** The image an artifact holds, or undefined when it holds none. */
 export function ociStateOf(state: Readonly<Record<string, unknown>>): OciArtifactState | undefined {
   const s = state.oci as Partial<OciArtifactState> | undefined;
   if (!s || typeof s.layout !== 'string' || typeof s.digest !== 'string' || typeof s.size !== 'number' || typeof s.mediaType !== 'string') return undefined;
-  return { layout: s.layout, digest: s.digest, mediaType: s.mediaType, size: s.size, tags: Array.isArray(s.tags) ? s.tags : [], ...(s.platform && { platform: s.platform }), ...(s.sourceDateEpoch !== undefined && { sourceDateEpoch: s.sourceDateEpoch }) };
+  return { layout: s.layout, digest: s.digest, mediaType: s.mediaType, size: s.size, tags: Array.isArray(s.tags) ? s.tags : [], ...(s.platform && { platform: s.platform }), ...(s.sourceDateEpoch !== undefined && { sourceDateEpoch: s.sourceDateEpoch }), ...(typeof s.indexTag === 'string' && { indexTag: s.indexTag }) };
 }

@@ -137,6 +137,26 @@ export class OciLayout {
     return idx;
   }
 
+  /**
+   * Runs `fn` with no update of this layout from this process in between: oci-push reads the
+   * multi-platform index and pushes it in one go, so the push that runs last (every build adds
+   * its image before pushing) always carries every image added.
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return serialized(this.dir, fn);
+  }
+
+  /** The index.json entry tagged `tag` (an image manifest or an image index). */
+  async tagged(tag: string): Promise<Descriptor> {
+    const idx = await this.index();
+    const desc = idx.manifests.find((m) => m.annotations?.[REF_NAME] === tag);
+    if (!desc) {
+      const known = idx.manifests.map((m) => m.annotations?.[REF_NAME]).filter(Boolean);
+      throw new LayoutError(`${this.dir} has no image tagged "${tag}"${known.length ? ` (it has: ${known.join(', ')})` : ''}`);
+    }
+    return desc;
+  }
+
   /** Adds a manifest to index.json; with tags, each replaces any entry of the same name. */
   async addManifest(desc: Descriptor, tags: readonly string[] = []): Promise<void> {
     await serialized(this.dir, () => this.tagUnlocked(desc, tags));
@@ -186,15 +206,10 @@ export class OciLayout {
    * resolved to `platform`.
    */
   async resolve(tag: string | undefined, platform: Platform): Promise<{ descriptor: Descriptor; manifest: Manifest }> {
-    const idx = await this.index();
     let desc: Descriptor | undefined;
-    if (tag !== undefined) {
-      desc = idx.manifests.find((m) => m.annotations?.[REF_NAME] === tag);
-      if (!desc) {
-        const known = idx.manifests.map((m) => m.annotations?.[REF_NAME]).filter(Boolean);
-        throw new LayoutError(`${this.dir} has no image tagged "${tag}"${known.length ? ` (it has: ${known.join(', ')})` : ''}`);
-      }
-    } else {
+    if (tag !== undefined) desc = await this.tagged(tag);
+    else {
+      const idx = await this.index();
       const names = new Set(idx.manifests.map((m) => m.digest));
       if (names.size !== 1) throw new LayoutError(`${this.dir} holds ${names.size} images: name one with oci-layout:PATH:TAG`);
       desc = idx.manifests[0];

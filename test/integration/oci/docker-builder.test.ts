@@ -13,9 +13,7 @@ import { BUSYBOX, PODMAN, REGISTRY, SKOPEO, removeRegistry, startPodman, startRe
 import { busyboxRootfs, sh } from './fixtures.js';
 
 const missing = [PODMAN, REGISTRY, SKOPEO, BUSYBOX].some((c) => skipWithout(c));
-const PORT = 5103;
-
-const template = (extra: string) => `
+const template = (registry: string, extra: string) => `
 source "docker" "box" {
   image   = "localhost/kiln-base:test"
   pull    = false
@@ -33,7 +31,7 @@ build {
   post-processors {
     post-processor "docker-tag" {
       only       = ["docker.box"]
-      repository = "127.0.0.1:${PORT}/kiln/box"
+      repository = "${registry}/kiln/box"
       tags       = ["1.0", "latest"]
     }
     post-processor "docker-push" {}
@@ -48,8 +46,8 @@ describe.skipIf(missing)('docker builder (podman system service)', () => {
   const env = () => ({ KILN_STATE_DIR: join(ws.dir, '.state'), DOCKER_HOST: `unix://${podman.socket}` });
   const containers = () => podman.podman(['ps', '-a', '--format', '{{.Names}}']).trim();
 
-  beforeAll(() => {
-    reg = startRegistry(PORT);
+  beforeAll(async () => {
+    reg = await startRegistry();
     podman = startPodman([reg.host]);
     ws = workspace({ 'site/index.html': '<h1>kiln</h1>\n' });
     const root = busyboxRootfs(ws.dir);
@@ -65,7 +63,7 @@ describe.skipIf(missing)('docker builder (podman system service)', () => {
     const dir = join(ws.dir, 'commit');
     execFileSync('mkdir', ['-p', dir]);
     execFileSync('cp', ['-r', join(ws.dir, 'site'), dir]);
-    execFileSync('sh', ['-c', `cat > ${dir}/t.pkr.hcl`], { input: template('commit = true\n  changes = ["ENTRYPOINT [\\"/bin/cat\\"]", "CMD [\\"/etc/motd\\"]", "ENV KILN=1"]') });
+    execFileSync('sh', ['-c', `cat > ${dir}/t.pkr.hcl`], { input: template(reg.host, 'commit = true\n  changes = ["ENTRYPOINT [\\"/bin/cat\\"]", "CMD [\\"/etc/motd\\"]", "ENV KILN=1"]') });
     const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: env() });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -83,7 +81,7 @@ describe.skipIf(missing)('docker builder (podman system service)', () => {
     const dir = join(ws.dir, 'export');
     execFileSync('mkdir', ['-p', dir]);
     execFileSync('cp', ['-r', join(ws.dir, 'site'), dir]);
-    execFileSync('sh', ['-c', `cat > ${dir}/t.pkr.hcl`], { input: template('export_path = "out/box.tar"').replace(/post-processors \{[\s\S]*?\n  \}\n/, '') });
+    execFileSync('sh', ['-c', `cat > ${dir}/t.pkr.hcl`], { input: template(reg.host, 'export_path = "out/box.tar"').replace(/post-processors \{[\s\S]*?\n  \}\n/, '') });
     const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: env() });
     expect(r.code).toBe(0);
     const names = sh(`tar -tf ${join(dir, 'out', 'box.tar')}`).split('\n');
@@ -107,10 +105,10 @@ describe.skipIf(missing)('docker builder (podman system service)', () => {
   it('says clearly when the image is missing or the engine socket is not there', () => {
     const dir = join(ws.dir, 'bad');
     execFileSync('mkdir', ['-p', dir]);
-    execFileSync('sh', ['-c', `cat > ${dir}/t.pkr.hcl`], { input: `source "docker" "box" {\n  image = "127.0.0.1:${PORT}/kiln/nope:1"\n  discard = true\n}\nbuild { sources = ["source.docker.box"] }\n` });
+    execFileSync('sh', ['-c', `cat > ${dir}/t.pkr.hcl`], { input: `source "docker" "box" {\n  image = "${reg.host}/kiln/nope:1"\n  discard = true\n}\nbuild { sources = ["source.docker.box"] }\n` });
     const missingImage = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: env() });
     expect(missingImage.code).toBe(1);
-    expect(missingImage.stdout + missingImage.stderr).toMatch(/pulling 127\.0\.0\.1:5103\/kiln\/nope:1: .*(manifest unknown|not found)/i);
+    expect(missingImage.stdout + missingImage.stderr).toMatch(new RegExp(`pulling ${reg.host.replaceAll('.', '\\.')}/kiln/nope:1: .*(manifest unknown|not found)`, 'i'));
     const noSocket = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: { ...env(), DOCKER_HOST: `unix://${join(ws.dir, 'no.sock')}` } });
     expect(noSocket.code).toBe(1);
     expect(noSocket.stdout + noSocket.stderr).toContain('the socket does not exist');

@@ -4,7 +4,8 @@
  * fails cleanly, leaving no partial tarball.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,16 +15,15 @@ import { BUSYBOX, REGISTRY, SKOPEO, removeRegistry, startRegistry, type RunningR
 import { busyboxRootfs, sh } from './fixtures.js';
 
 const missing = [REGISTRY, SKOPEO, BUSYBOX].some((c) => skipWithout(c));
-const PORT = 5104;
 
 describe.skipIf(missing)('oci builder and oci-push with a registry', () => {
   let reg: RunningRegistry;
   let ws: ReturnType<typeof workspace>;
   const env = () => ({ KILN_STATE_DIR: join(ws.dir, '.state'), SOURCE_DATE_EPOCH: '1700000000' });
 
-  beforeAll(() => {
+  beforeAll(async () => {
     ws = workspace({ htpasswd: `kiln:${bcrypt.hashSync('right', 10)}\n` });
-    reg = startRegistry(PORT, { htpasswd: join(ws.dir, 'htpasswd') });
+    reg = await startRegistry({ htpasswd: join(ws.dir, 'htpasswd') });
     busyboxRootfs(ws.dir);
   });
   afterAll(() => {
@@ -35,6 +35,13 @@ describe.skipIf(missing)('oci builder and oci-push with a registry', () => {
     }
     ws.cleanup();
   });
+
+  /** Runs `fn` and gives back the kiln temp dirs it left behind (none is the answer wanted). */
+  const leftovers = (fn: () => void): string[] => {
+    const before = new Set(readdirSync(tmpdir()));
+    fn();
+    return readdirSync(tmpdir()).filter((n) => n.startsWith('kiln-') && !before.has(n) && !n.startsWith('kiln-e2e-'));
+  };
 
   const push = (password: string, base: string, extra = '') => `
 source "oci" "img" {
@@ -51,7 +58,7 @@ build {
     destination = "/"
   }
   post-processor "oci-push" {
-    repository     = "127.0.0.1:${PORT}/kiln/img"
+    repository     = "${reg.host}/kiln/img"
     tags           = ["1.0", "latest"]
     insecure       = true
     login_username = "kiln"
@@ -61,27 +68,101 @@ build {
 }
 `;
 
-  it('pushes a scratch image; a second build pulls it as its base and pushes on top', () => {
+  it('pushes a scratch image; a second build pulls it as its base and pushes on top, its layout holding only the new image', () => {
     execFileSync('sh', ['-c', `cat > ${ws.dir}/one.pkr.hcl`], { input: push('right', 'scratch') });
     const one = kiln(['build', 'one.pkr.hcl'], { cwd: ws.dir, env: env() });
     expect(one.stderr).toBe('');
     expect(one.code).toBe(0);
     const first = JSON.parse(sh(`skopeo inspect --tls-verify=false --creds kiln:right docker://${reg.host}/kiln/img:1.0`));
     expect(first.Layers).toHaveLength(1);
-    execFileSync('sh', ['-c', `cat > ${ws.dir}/two.pkr.hcl`], { input: push('right', `${reg.host}/kiln/img:1.0`).replace('kiln/img"', 'kiln/img2"') });
+    execFileSync('sh', ['-c', `cat > ${ws.dir}/two.pkr.hcl`], {
+      input: push('right', `${reg.host}/kiln/img:1.0`)
+        .replace('kiln/img"', 'kiln/img2"')
+        .replace('changes        =', 'export_layout  = "two-layout"\n  tag            = ["two"]\n  changes        ='),
+    });
     const two = kiln(['build', 'two.pkr.hcl'], { cwd: ws.dir, env: env() });
     expect(two.code).toBe(0);
     const second = JSON.parse(sh(`skopeo inspect --tls-verify=false --creds kiln:right docker://${reg.host}/kiln/img2:1.0`));
     // Re-uploading the same files changes their ctime, so they are in a new layer: two layers.
     expect(second.Layers[0]).toBe(first.Layers[0]);
     expect(second.Layers).toHaveLength(2);
+    // The pulled base is blobs the new image shares, not a second image in the user's layout:
+    // an untagged oci-layout:PATH base still names exactly one image.
+    const index = JSON.parse(readFileSync(join(ws.dir, 'two-layout', 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
+    expect(index.manifests.map((m) => [m.digest, m.annotations?.['org.opencontainers.image.ref.name']])).toEqual([[second.Digest, 'two']]);
+    execFileSync('sh', ['-c', `cat > ${ws.dir}/three.pkr.hcl`], { input: `source "oci" "img" {\n  base = "oci-layout:two-layout"\n}\nbuild { sources = ["source.oci.img"] }\n` });
+    const three = kiln(['build', 'three.pkr.hcl'], { cwd: ws.dir, env: env() });
+    expect(three.stdout + three.stderr).toContain('from layout two-layout');
+    expect(three.code).toBe(0);
   });
 
-  it('reports a wrong registry password as such', () => {
+  it('reports a base image the registry does not have, leaving no temporary folders', () => {
+    execFileSync('sh', ['-c', `cat > ${ws.dir}/nobase.pkr.hcl`], { input: push('right', `${reg.host}/kiln/nope:1`) });
+    let r: ReturnType<typeof kiln> | undefined;
+    expect(leftovers(() => (r = kiln(['build', 'nobase.pkr.hcl'], { cwd: ws.dir, env: env() })))).toEqual([]);
+    expect(r!.code).toBe(1);
+    expect(r!.stdout + r!.stderr).toContain(`${reg.host}/kiln/nope:1 does not exist (manifest unknown)`);
+    expect(r!.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('pushes the multi-platform index oci-export joined builds for two platforms into', () => {
+    execFileSync('sh', ['-c', `cat > ${ws.dir}/multi.pkr.hcl`], {
+      input: `
+source "oci" "amd64" {
+  base     = "scratch"
+  platform = "linux/amd64"
+}
+source "oci" "arm64" {
+  base     = "scratch"
+  platform = "linux/arm64/v8"
+}
+build {
+  sources = ["source.oci.amd64", "source.oci.arm64"]
+  provisioner "file" {
+    source      = "rootfs/etc/"
+    destination = "/etc"
+  }
+  post-processors {
+    post-processor "oci-export" {
+      path      = "multi-layout"
+      tags      = ["\${source.name}"]
+      index_tag = "all"
+    }
+    post-processor "oci-push" {
+      repository     = "${reg.host}/kiln/multi"
+      tags           = ["1.0"]
+      insecure       = true
+      login_username = "kiln"
+      login_password = "right"
+    }
+  }
+}
+`,
+    });
+    const r = kiln(['build', 'multi.pkr.hcl'], { cwd: ws.dir, env: env() });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const creds = `--tls-verify=false --creds kiln:right`;
+    const local = JSON.parse(sh(`skopeo inspect --raw oci:${join(ws.dir, 'multi-layout')}:all`));
+    expect(local.manifests).toHaveLength(2);
+    const raw = JSON.parse(sh(`skopeo inspect --raw ${creds} docker://${reg.host}/kiln/multi:1.0`));
+    // The last push carries the index with both platforms, whichever build finished first.
+    expect(raw).toEqual(local);
+    const arm = JSON.parse(sh(`skopeo inspect ${creds} --override-arch arm64 --config docker://${reg.host}/kiln/multi:1.0`));
+    expect(arm.architecture).toBe('arm64');
+    expect(arm.variant).toBe('v8');
+  });
+
+  it('reports a wrong registry password as such, pulling or pushing, leaving no temporary folders', () => {
     execFileSync('sh', ['-c', `cat > ${ws.dir}/bad.pkr.hcl`], { input: push('wrong', 'scratch') });
-    const r = kiln(['build', 'bad.pkr.hcl'], { cwd: ws.dir, env: env() });
-    expect(r.code).toBe(1);
-    expect(r.stdout + r.stderr).toContain(`127.0.0.1:${PORT} rejected the credentials from the template (401 Unauthorized)`);
+    let r: ReturnType<typeof kiln> | undefined;
+    expect(leftovers(() => (r = kiln(['build', 'bad.pkr.hcl'], { cwd: ws.dir, env: env() })))).toEqual([]);
+    expect(r!.code).toBe(1);
+    expect(r!.stdout + r!.stderr).toContain(`${reg.host} rejected the credentials from the template (401 Unauthorized)`);
+    execFileSync('sh', ['-c', `cat > ${ws.dir}/badpull.pkr.hcl`], { input: push('wrong', `${reg.host}/kiln/img:1.0`) });
+    expect(leftovers(() => (r = kiln(['build', 'badpull.pkr.hcl'], { cwd: ws.dir, env: env() })))).toEqual([]);
+    expect(r!.code).toBe(1);
+    expect(r!.stdout + r!.stderr).toContain(`${reg.host} rejected the credentials from the template (401 Unauthorized)`);
   });
 
   it('reports a full disk when exporting, and leaves no partial tarball', () => {

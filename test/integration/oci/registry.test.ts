@@ -74,7 +74,7 @@ describe.skipIf(missing)('registry client', () => {
   const client = () => new RegistryClient(reg.host, { insecure: true, backoffMs: 20, retries: 2 });
 
   beforeAll(async () => {
-    reg = startRegistry(5101);
+    reg = await startRegistry();
     ws = workspace({});
     layoutDir = join(ws.dir, 'layout');
     image = await makeImage(layoutDir, 'v1', 3, 256 * 1024);
@@ -141,6 +141,27 @@ describe.skipIf(missing)('registry client', () => {
     await expect(pullImage(client(), parseReference(`${reg.host}/kiln/nothing:1`), into, { platform: AMD64 })).rejects.toThrow(/does not exist/);
   });
 
+  it('pushes a multi-platform index: each image by digest, then the index under its tags', async () => {
+    const amd = await makeImage(layoutDir, 'idx-amd', 1, 2048, AMD64);
+    const arm = await makeImage(layoutDir, 'idx-arm', 1, 2048, ARM64);
+    const layout = await OciLayout.open(layoutDir);
+    const bytes = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [{ ...amd, platform: AMD64 }, { ...arm, platform: ARM64 }] });
+    const stored = await layout.putBytes(bytes);
+    const r = await pushImage(client(), layout, { mediaType: MEDIA.ociIndex, ...stored }, 'kiln/index', ['1', 'latest']);
+    expect(r.digest).toBe(stored.digest);
+    expect(r.blobs.uploaded).toBe(4);
+    const raw = JSON.parse(sh(`skopeo inspect --raw --tls-verify=false docker://${reg.host}/kiln/index:1`));
+    expect(raw.mediaType).toBe(MEDIA.ociIndex);
+    expect(raw.manifests.map((m: Descriptor) => m.digest)).toEqual([amd.digest, arm.digest]);
+    // skopeo's Digest is the index's; the platform's image shows in its layers and architecture.
+    const layersOf = async (d: Descriptor) => (await layout.readJson<{ layers: Descriptor[] }>(d.digest)).layers.map((l) => l.digest);
+    const onArm = JSON.parse(sh(`skopeo inspect --tls-verify=false --override-arch arm64 docker://${reg.host}/kiln/index:latest`));
+    expect(onArm.Digest).toBe(stored.digest);
+    expect([onArm.Architecture, onArm.Layers]).toEqual(['arm64', await layersOf(arm)]);
+    const onAmd = JSON.parse(sh(`skopeo inspect --tls-verify=false --override-arch amd64 docker://${reg.host}/kiln/index:1`));
+    expect([onAmd.Architecture, onAmd.Layers]).toEqual(['amd64', await layersOf(amd)]);
+  });
+
   it('refuses plain HTTP unless insecure is set', async () => {
     const c = new RegistryClient(reg.host, { retries: 0 });
     await expect(pushImage(c, await OciLayout.open(layoutDir), image, 'kiln/one', ['v1'])).rejects.toThrow(/does not speak HTTPS.*insecure = true/);
@@ -177,7 +198,7 @@ describe.skipIf(missing)('registry authentication (Basic, htpasswd)', () => {
 
   beforeAll(async () => {
     ws = workspace({ htpasswd: `kiln:${bcrypt.hashSync('s3cret', 10)}\n` });
-    reg = startRegistry(5102, { htpasswd: join(ws.dir, 'htpasswd') });
+    reg = await startRegistry({ htpasswd: join(ws.dir, 'htpasswd') });
     image = await makeImage(join(ws.dir, 'layout'), 'v1', 1, 4096);
   });
   afterAll(() => {
@@ -210,7 +231,7 @@ describe.skipIf(missing)('registry authentication (Bearer token realm)', () => {
   // A token service in front of the real registry, as Docker Hub and most registries work:
   // /v2/ answers 401 with a Bearer challenge, /token trades Basic credentials for a token.
   beforeAll(async () => {
-    reg = startRegistry(5105);
+    reg = await startRegistry();
     ws = workspace({});
     image = await makeImage(join(ws.dir, 'layout'), 'v1', 1, 4096);
     server = http.createServer((req, res) => {

@@ -56,7 +56,11 @@ async function fetchBlob(client: RegistryClient, layout: OciLayout, repository: 
   await layout.putBlob(counted(), { expected: d.digest, size: d.size, signal: o.signal });
 }
 
-/** Pulls `ref` for `o.platform` into `layout`, tagging it with `tags`. */
+/**
+ * Pulls `ref` for `o.platform` into `layout`. Only with `tags` does the image get an index.json
+ * entry: a base pulled for a build is blobs the new image shares, and an untagged entry for it
+ * would make the user's layout hold two images where they wrote one.
+ */
 export async function pullImage(client: RegistryClient, ref: ImageReference, layout: OciLayout, o: PullOptions, tags: readonly string[] = []): Promise<PulledImage> {
   const name = formatReference(ref);
   let m = await getManifest(client, ref.repository, referenceTarget(ref));
@@ -78,6 +82,6 @@ export async function pullImage(client: RegistryClient, ref: ImageReference, lay
   for (const l of manifest.layers) await fetchBlob(client, layout, ref.repository, l, o);
   const stored = await layout.putBytes(m.bytes);
   const descriptor: Descriptor = { mediaType: m.mediaType, digest: stored.digest, size: stored.size, platform: o.platform };
-  await layout.addManifest(descriptor, tags);
+  if (tags.length > 0) await layout.addManifest(descriptor, tags);
   return { manifest, descriptor };
 }

@@ -4,10 +4,12 @@
  * when one is named, else uploaded — in one PUT, or in PATCH chunks when a chunk size is set or
  * the registry refuses a monolithic upload. The manifest is PUT only after every blob is in, so
  * a push that dies halfway never names a partial image, and the next push skips what arrived.
+ * An image index goes the same way one level up: each platform's image (blobs, then its
+ * manifest by digest) before the index itself.
  */
 import { createReadStream } from 'node:fs';
 import type { OciLayout } from '../layout.js';
-import type { Descriptor, Manifest } from '../media.js';
+import { isIndex, type Descriptor, type Index, type Manifest } from '../media.js';
 import { failure, RegistryClient, RegistryError } from './client.js';
 
 export interface PushOptions {
@@ -116,19 +118,9 @@ async function pushBlob(client: RegistryClient, layout: OciLayout, repo: string,
   return 'uploaded';
 }
 
-/** Pushes the image `manifestDesc` names in `layout` to `repo` under each tag (the digest alone when none). */
-export async function pushImage(client: RegistryClient, layout: OciLayout, manifestDesc: Descriptor, repo: string, tags: readonly string[], o: PushOptions = {}): Promise<PushResult> {
-  const bytes = await layout.readBlob(manifestDesc.digest);
-  const manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
-  const result: PushResult = { digest: manifestDesc.digest, blobs: { exists: 0, mounted: 0, uploaded: 0 } };
-  for (const d of [manifest.config, ...manifest.layers]) {
-    o.signal?.throwIfAborted();
-    const outcome = await pushBlob(client, layout, repo, d, o);
-    result.blobs[outcome]++;
-    o.onBlob?.(d.digest, outcome);
-  }
-  const mediaType = manifest.mediaType ?? manifestDesc.mediaType;
-  for (const ref of tags.length > 0 ? tags : [manifestDesc.digest]) {
+/** PUTs a manifest (or index) under each ref, checking the registry stored it under the digest kiln computed. */
+async function putManifest(client: RegistryClient, repo: string, desc: Descriptor, bytes: Buffer, mediaType: string, refs: readonly string[]): Promise<void> {
+  for (const ref of refs) {
     const res = await client.request('PUT', `/v2/${repo}/manifests/${ref}`, {
       scopes: [`repository:${repo}:pull,push`],
       ok: [201],
@@ -138,7 +130,36 @@ export async function pushImage(client: RegistryClient, layout: OciLayout, manif
     res.body.resume();
     if (res.status !== 201) throw await failure(`pushing the manifest ${repo}:${ref}`, res);
     const stored = res.headers['docker-content-digest'];
-    if (typeof stored === 'string' && stored !== manifestDesc.digest) throw new RegistryError(`${client.registry} stored ${repo}:${ref} as ${stored}, not ${manifestDesc.digest}`);
+    if (typeof stored === 'string' && stored !== desc.digest) throw new RegistryError(`${client.registry} stored ${repo}:${ref} as ${stored}, not ${desc.digest}`);
   }
+}
+
+/**
+ * Pushes the image or image index `manifestDesc` names in `layout` to `repo` under each tag (the
+ * digest alone when none). An index's images are pushed by digest first: a registry refuses an
+ * index naming manifests it does not have.
+ */
+export async function pushImage(client: RegistryClient, layout: OciLayout, manifestDesc: Descriptor, repo: string, tags: readonly string[], o: PushOptions = {}): Promise<PushResult> {
+  const bytes = await layout.readBlob(manifestDesc.digest);
+  const doc = JSON.parse(bytes.toString('utf8')) as (Manifest | Index) & { mediaType?: string };
+  const mediaType = doc.mediaType ?? manifestDesc.mediaType;
+  const result: PushResult = { digest: manifestDesc.digest, blobs: { exists: 0, mounted: 0, uploaded: 0 } };
+  const refs = tags.length > 0 ? tags : [manifestDesc.digest];
+  if (isIndex(mediaType)) {
+    for (const child of (doc as Index).manifests) {
+      const r = await pushImage(client, layout, child, repo, [], o);
+      for (const k of ['exists', 'mounted', 'uploaded'] as const) result.blobs[k] += r.blobs[k];
+    }
+    await putManifest(client, repo, manifestDesc, bytes, mediaType, refs);
+    return result;
+  }
+  const manifest = doc as Manifest;
+  for (const d of [manifest.config, ...manifest.layers]) {
+    o.signal?.throwIfAborted();
+    const outcome = await pushBlob(client, layout, repo, d, o);
+    result.blobs[outcome]++;
+    o.onBlob?.(d.digest, outcome);
+  }
+  await putManifest(client, repo, manifestDesc, bytes, mediaType, refs);
   return result;
 }
