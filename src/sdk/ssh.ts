@@ -63,7 +63,7 @@ export async function connectSsh(ctx: BuildContext<unknown>, config: SshConfigFi
     });
     conn = await waitForSsh(settings, guard, ctx.ui, ctx.signal);
   }
-  const comm = new SshCommunicator(settings, guard, conn);
+  const comm = new SshCommunicator(settings, guard, conn, ctx.ui);
   ctx.cleanup.push(`close ${comm.description}`, () => comm.close());
   ctx.ui.say(`Connected to SSH! Host key ${comm.hostKeyFingerprint ?? '(unknown)'}${settings.target.hostKeyFingerprint ? ' matches ssh_host_key_fingerprint' : ' is recorded: a different key later in this build is refused'}.`);
   const t = settings.target;

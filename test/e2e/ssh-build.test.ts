@@ -212,6 +212,32 @@ build {
       expect(readFileSync(`${remote}/after`, 'utf8')).toBe('after reboot\n');
     });
 
+    it('with skip_clean, a file provisioner right after the reboot waits for sshd to come back; pause_after runs first', async () => {
+      const remote = scratch(server, 'reboot-file');
+      const dir = ws({
+        't.pkr.hcl': `source "null" "t" {\n  ${server.sourceHcl('ssh_keep_alive_interval = "1s"')}\n}\nbuild {\n  sources = ["source.null.t"]\n  provisioner "shell" {\n    inline = ["touch ${remote}/rebooting", "sleep 60"]\n    expect_disconnect = true\n    skip_clean = true\n    pause_after = "1s"\n  }\n  provisioner "file" {\n    content = "after reboot\\n"\n    destination = "${remote}/after.txt"\n  }\n}\n`,
+      });
+      let downFor = 0;
+      const r = await buildWhile(dir, async () => {
+        await until(() => existsSync(`${remote}/rebooting`));
+        // The machine stays unreachable for 3 s, longer than the pause after the script.
+        server.drop();
+        server.stop();
+        const down = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        server.start();
+        downFor = Date.now() - down;
+      });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(downFor).toBeGreaterThanOrEqual(3000);
+      const out = r.stdout;
+      expect(out).toContain('The connection dropped, as expect_disconnect allows');
+      expect(out.indexOf('Pausing 1s after this provisioner...')).toBeGreaterThan(out.indexOf('The connection dropped'));
+      expect(out).toMatch(/SSH not available yet: cannot reach 127\.0\.0\.1:\d+: connection refused/);
+      expect(readFileSync(`${remote}/after.txt`, 'utf8')).toBe('after reboot\n');
+    });
+
     it('refuses the machine when its host key changed across the reboot, naming both keys', async () => {
       const remote = scratch(server, 'rekey');
       const before = server.hostKeyFingerprint();

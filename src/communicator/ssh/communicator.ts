@@ -1,7 +1,8 @@
 /**
  * The SSH communicator: commands and file transfers over one connection (SFTP by default, scp
  * on request). A connection that dropped (a reboot, expect_disconnect) is opened again on the
- * next use, with the host key checked against the one this build recorded.
+ * next use, waiting for SSH as the first connection did (the machine may still be rebooting),
+ * with the host key checked against the one this build recorded.
  */
 import { createReadStream } from 'node:fs';
 import { mkdir as mkdirLocal, stat as statLocal } from 'node:fs/promises';
@@ -9,13 +10,14 @@ import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { PermanentCommunicatorError, type Communicator, type ExecOptions, type ExecResult, type TransferOptions } from '../../sdk/communicator.js';
 import type { SshSettings } from '../../sdk/ssh-config.js';
-import { endpointName, openConnection, SshConnectError, type SshConnection } from './connect.js';
+import { endpointName, type SshConnection } from './connect.js';
 import { execOn } from './exec.js';
 import type { HostKeyGuard } from './host-keys.js';
 import { walkLocal } from './local-tree.js';
 import { scpDownload, scpUpload, scpUploadTree } from './scp.js';
 import { CHUNK, getFile, mkdirAll, parentOf, putStream, stat, type Sftp } from './sftp.js';
 import { downloadTree, remoteJoin, uploadTree } from './sftp-tree.js';
+import { SshWaitError, waitForSsh, type WaitUi } from './wait.js';
 
 /** SFTP channels used for a directory tree (OpenSSH allows 10 sessions per connection by default). */
 const TREE_CHANNELS = 4;
@@ -48,12 +50,15 @@ function progress(opts: TransferOptions | undefined, total: number): { add(n: nu
 export class SshCommunicator implements Communicator {
   readonly description: string;
   private sftpChannel: Promise<Sftp> | undefined;
+  private reconnecting: Promise<SshConnection> | undefined;
   private closed = false;
 
   constructor(
     private readonly settings: SshSettings,
     private readonly guard: HostKeyGuard,
     private conn: SshConnection,
+    /** Where a reconnection says what it waits for. */
+    private readonly ui: WaitUi = { say: () => undefined, message: () => undefined },
   ) {
     const t = settings.target;
     this.description = `ssh ${t.username}@${endpointName(t)}`;
@@ -64,24 +69,34 @@ export class SshCommunicator implements Communicator {
     return this.guard.recorded(endpointName(this.settings.target));
   }
 
-  /** The live connection, opened again (once) when the previous one dropped. */
-  private async connection(): Promise<SshConnection> {
+  /**
+   * The live connection. When the previous one dropped, SSH is waited for again under
+   * ssh_timeout and ssh_handshake_attempts: after a reboot the next step (a file upload, say)
+   * must not fail just because sshd is not back yet. Concurrent callers share one reconnection.
+   */
+  private async connection(signal?: AbortSignal): Promise<SshConnection> {
     if (this.closed) throw new Error(`the SSH communicator for ${this.settings.target.host} is closed`);
     if (!this.conn.closed) return this.conn;
     this.sftpChannel = undefined;
+    this.reconnecting ??= this.reconnect(signal ?? new AbortController().signal).finally(() => (this.reconnecting = undefined));
+    return this.reconnecting;
+  }
+
+  private async reconnect(signal: AbortSignal): Promise<SshConnection> {
     try {
-      this.conn = await openConnection(this.settings, this.guard);
+      this.conn = await waitForSsh(this.settings, this.guard, this.ui, signal);
     } catch (err) {
       const message = `the connection to ${this.description} was lost and cannot be opened again: ${(err as Error).message}`;
-      // A changed host key or an unusable key will not fix itself: retrying only delays the failure.
-      if (err instanceof SshConnectError && (err.kind === 'hostkey' || err.kind === 'config')) throw new PermanentCommunicatorError(message);
+      // The wait already retried what can recover; a changed host key, a refused login or a
+      // timeout will not fix itself, and retrying it again only delays the failure.
+      if (err instanceof SshWaitError && !signal.aborted) throw new PermanentCommunicatorError(message);
       throw new Error(message);
     }
     return this.conn;
   }
 
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const conn = await this.connection();
+    const conn = await this.connection(opts.signal);
     return execOn(conn, command, { ...opts, pty: opts.pty ?? this.settings.pty });
   }
 
@@ -105,8 +120,8 @@ export class SshCommunicator implements Communicator {
    * Runs a transfer; a failure caused by the connection dropping says so, with how far it got.
    * The drop itself ends the wait: requests in flight on a dead connection may never be answered.
    */
-  private async transfer<T>(what: string, p: ReturnType<typeof progress>, total: () => number, fn: (conn: SshConnection) => Promise<T>): Promise<T> {
-    const conn = await this.connection();
+  private async transfer<T>(what: string, p: ReturnType<typeof progress>, total: () => number, signal: AbortSignal | undefined, fn: (conn: SshConnection) => Promise<T>): Promise<T> {
+    const conn = await this.connection(signal);
     let unwatch = (): void => undefined;
     const lost = new Promise<never>((_, reject) => {
       unwatch = conn.onClose(() => reject(new Error('connection lost')));
@@ -150,7 +165,7 @@ export class SshCommunicator implements Communicator {
     // Like cp and scp (Packer fails with "Is a directory"): a file sent to an existing directory goes inside it.
     const name = typeof src === 'string' ? basename(src) : undefined;
     try {
-      await this.transfer(what, p, () => size, async (conn) => {
+      await this.transfer(what, p, () => size, opts.signal, async (conn) => {
         if (this.settings.fileTransfer === 'scp') return scpUpload(conn, stream, size, dst, mode, name, (n) => p.add(n));
         const { sftp } = await this.sftp();
         // Both requests go out together: knowing what dst is costs no extra round trip.
@@ -177,7 +192,7 @@ export class SshCommunicator implements Communicator {
     const entries = await walkLocal(src.replace(/\/+$/, '') || '/', opts.exclude);
     const total = entries.reduce((n, e) => n + e.size, 0);
     const p = progress(opts, total);
-    await this.transfer(`upload of ${src} to ${root}`, p, () => total, async (conn) => {
+    await this.transfer(`upload of ${src} to ${root}`, p, () => total, opts.signal, async (conn) => {
       if (this.settings.fileTransfer === 'scp') return scpUploadTree(conn, entries, root, !contents, (n) => p.add(n));
       await this.withChannels(conn, (channels) => uploadTree(channels, entries, root, !contents, (n) => p.add(n), opts.signal));
     });
@@ -198,7 +213,7 @@ export class SshCommunicator implements Communicator {
     let total = 0;
     const p = progress(opts, 0);
     await mkdirLocal(dirname(dst), { recursive: true });
-    await this.transfer(`download of ${src} to ${dst}`, p, () => total, async (conn) => {
+    await this.transfer(`download of ${src} to ${dst}`, p, () => total, opts.signal, async (conn) => {
       if (this.settings.fileTransfer === 'scp') {
         return scpDownload(conn, src, dst, false, (n) => p.setTotal((total = n)), (n) => p.add(n));
       }
@@ -218,7 +233,7 @@ export class SshCommunicator implements Communicator {
     let total = 0;
     const p = progress(opts, 0);
     await mkdirLocal(contents ? dst : dirname(root), { recursive: true });
-    await this.transfer(`download of ${src} to ${root}`, p, () => total, async (conn) => {
+    await this.transfer(`download of ${src} to ${root}`, p, () => total, opts.signal, async (conn) => {
       const clean = src.replace(/\/+$/, '') || '/';
       if (this.settings.fileTransfer === 'scp') {
         return scpDownload(conn, clean, root, true, (n) => p.setTotal((total = n)), (n) => p.add(n));
