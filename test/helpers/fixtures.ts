@@ -9,7 +9,7 @@ export interface FixtureRow {
   folder: string;
   /** Expected build names for a valid template. */
   builds?: string[];
-  /** For an invalid template: where the first error points (file:line:col), if anywhere, and its summary. */
+  /** For an invalid template: where the first error points (file:line:col), if anywhere, and its summary (never empty). */
   error?: { at?: string; summary: string };
   /** Packer 1.6.6 accepts it (not a "modern" template). */
   packerAccepts: boolean;
@@ -31,7 +31,9 @@ export function fixtureRows(): FixtureRow[] {
       row.builds = [...expected.replace(/\(.*?\)/g, '').split(';')[0]!.matchAll(/`([^`]+)`/g)].map((x) => x[1]!);
     } else {
       const at = /^invalid: `([^`]+:\d+:\d+)`/.exec(expected)?.[1];
-      const summary = /(?:`|\]|\)) (?:\(.*?\) )?([A-Z][^—]*?)(?: —|$)/.exec(expected)?.[1]?.trim() ?? '';
+      const summary = /(?:`|\]|\)) (?:\(.*?\) )?([A-Z][^—]*?)(?: —|$)/.exec(expected)?.[1]?.trim();
+      // A row whose summary cannot be read is a broken row, not a row that any error satisfies.
+      if (!summary) throw new Error(`INDEX.md: the row for ${folder}/ gives no error summary (write it after the location, in Packer's words)`);
       row.error = { ...(at !== undefined && { at }), summary };
     }
     rows.push(row);
