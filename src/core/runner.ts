@@ -299,9 +299,10 @@ export class BuildRun {
   }
 
   private async runErrorCleanupProvisioner(comm: Communicator): Promise<void> {
+    // Packer says this whether or not there is one.
+    this.ui.say('Provisioning step had errors: Running the cleanup provisioner, if present...');
     const p = this.job.errorCleanupProvisioner;
     if (!p) return;
-    this.ui.say('Provisioning step had errors: Running the cleanup provisioner, if present...');
     try {
       await this.runProvisioner(p, comm);
     } catch (err) {

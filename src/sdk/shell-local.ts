@@ -98,10 +98,9 @@ export async function runShellLocal(ctx: ComponentContext<ShellLocalConfig>, ext
       onStderr: (l) => ctx.ui.output('stderr', l),
     });
     if (ctx.signal.aborted) throw new Error('Build was cancelled.');
-    if (r.exitCode === null || !valid.includes(r.exitCode)) {
-      const how = r.exitCode === null ? `the script was killed by ${r.signal ?? 'a signal'}` : `Erroneous exit code ${r.exitCode}`;
-      throw new Error(`${how} while executing script: ${script}\n\nPlease see output above for more information.`);
-    }
+    if (r.exitCode === null) throw new Error(`The script was killed by ${r.signal ?? 'a signal'}: ${script}`);
+    // Packer 1.6.6's words, missing space included: scripts and CI logs grep for them.
+    if (!valid.includes(r.exitCode)) throw new Error(`Script exited with non-zero exit status: ${r.exitCode}.Allowed exit codes are: [${valid.join(' ')}]`);
   }
 }
 

@@ -9,7 +9,13 @@ function esc(s: string): string {
   return s.replace(/,/g, '%!(PACKER_COMMA)').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 }
 
+/**
+ * Records come in Packer 1.6.6's order: the `<build>,error` records are part of the end
+ * summary (after `,,error-count,N`), not of the build's finish; after an interrupt the summary
+ * is the "Cleanly cancelled" line alone.
+ */
 export function machineReadableRenderer(write: (text: string) => void): Listener {
+  const failures: Array<[string, string]> = [];
   const rec = (e: Stamped, target: string, type: string, ...data: Array<string | number>): void => {
     write(`${Math.floor(e.time / 1000)},${esc(target)},${type}${data.map((d) => `,${esc(String(d))}`).join('')}\n`);
   };
@@ -33,11 +39,23 @@ export function machineReadableRenderer(write: (text: string) => void): Listener
         if (e.ok) ui(e, 'say', `Build '${e.build}' finished after ${humanDuration(e.durationMs)}.`);
         else {
           ui(e, 'error', `Build '${e.build}' errored after ${humanDuration(e.durationMs)}: ${e.error ?? ''}`);
-          rec(e, e.build, 'error', e.error ?? '');
+          failures.push([e.build, e.error ?? '']);
         }
         break;
       case 'run.finished':
         ui(e, 'say', `\n==> Wait completed after ${humanDuration(e.durationMs)}`);
+        if (e.interrupted) {
+          ui(e, 'say', 'Cleanly cancelled builds after being interrupted.');
+          break;
+        }
+        if (failures.length > 0) {
+          rec(e, '', 'error-count', failures.length);
+          ui(e, 'error', "\n==> Some builds didn't complete successfully and had errors:");
+          for (const [build, error] of failures) {
+            rec(e, build, 'error', error);
+            ui(e, 'error', `--> ${build}: ${error}`);
+          }
+        }
         if (e.artifacts.length === 0) {
           ui(e, 'say', '\n==> Builds finished but no artifacts were created.');
           break;

@@ -81,7 +81,8 @@ build {
     const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("Build 'null.ok' finished");
-    expect(r.stdout).toMatch(/Build 'null\.bad' errored after .*: Erroneous exit code 4 while executing script/);
+    expect(r.stdout).toMatch(/Build 'null\.bad' errored after .*: Script exited with non-zero exit status: 4\.Allowed exit codes are: \[0\]$/m);
+    expect(r.stdout).toContain('--> null.bad: Script exited with non-zero exit status: 4.Allowed exit codes are: [0]');
     expect(r.stdout).toContain("==> Some builds didn't complete successfully and had errors:");
   });
 
@@ -230,6 +231,20 @@ build {
     });
   }
 
+  it('-machine-readable after SIGINT ends as Packer does: "Cleanly cancelled", no error summary', async () => {
+    const dir = ws({ 't.pkr.hcl': SLOW });
+    const p = await startAndWait(dir, ['-machine-readable']);
+    const done = exitOf(p);
+    p.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    const tail = r.out.trim().split('\n').slice(-2).map((l) => l.replace(/^\d+,/, ''));
+    expect(tail[0]).toMatch(/^,ui,say,\\n==> Wait completed after /);
+    expect(tail[1]).toBe(',ui,say,Cleanly cancelled builds after being interrupted.');
+    expect(r.out).not.toContain(',error-count,');
+    manifestIntact(dir);
+  });
+
   it('after SIGKILL, kiln cleanup removes the processes and temp dirs the run left', async () => {
     const dir = ws({ 't.pkr.hcl': SLOW });
     const p = await startAndWait(dir);
@@ -310,6 +325,8 @@ build {
   for (const mode of ['abort', 'run-cleanup-provisioner'] as const) {
     it(`-on-error=${mode} leaves the build's temp dir, names the mode, and kiln cleanup --run removes it`, () => {
       const dir = ws({ 't.pkr.hcl': FAILING });
+      // Should an assertion fail before the test's own cleanup, the left temp dirs still go.
+      cleanups.unshift(() => void kiln(['cleanup'], { cwd: dir, env: stateEnv(dir) }));
       const r = kiln(['build', `-on-error=${mode}`, 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
       expect(r.code).toBe(1);
       // Packer runs the error-cleanup-provisioner under run-cleanup-provisioner, not under abort.

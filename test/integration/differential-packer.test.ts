@@ -17,9 +17,13 @@ const fixtures = readdirSync(DIFF).filter((n) => /^\d\d-/.test(n));
 const work = mkdtempSync(join(tmpdir(), 'kiln-differential-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function run(fixture: string, who: 'packer' | 'kiln'): string {
-  const out = join(work, `${fixture}-${who}`);
-  const env = { ...process.env, ...(who === 'kiln' && { PACKER: join(ROOT, 'test', 'helpers', 'kiln-as-packer.sh'), KILN_STATE_DIR: join(work, 'state') }) };
+function run(fixture: string, who: 'packer' | 'kiln', machineReadable = false): string {
+  const out = join(work, `${fixture}-${who}${machineReadable ? '-mr' : ''}`);
+  const env = {
+    ...process.env,
+    ...(who === 'kiln' && { PACKER: join(ROOT, 'test', 'helpers', 'kiln-as-packer.sh'), KILN_STATE_DIR: join(work, 'state') }),
+    ...(machineReadable && { MACHINE_READABLE: '1' }),
+  };
   execFileSync('bash', [join(DIFF, 'run-packer.sh'), join(DIFF, fixture), out], { env, stdio: 'ignore' });
   return out;
 }
@@ -44,6 +48,22 @@ function normalizedManifest(text: string | undefined): unknown {
   return { builds, last_run_uuid: typeof m.last_run_uuid };
 }
 
+/**
+ * Machine-readable records without what differs between any two runs: the timestamp, how long
+ * things took, the temporary script paths.
+ */
+function records(stdout: string | undefined): string[] {
+  return (stdout ?? '')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) =>
+      l
+        .replace(/^\d+,/, '')
+        .replace(/(finished|errored|completed) after [^:]*?(?=(: |\.$|$))/, '$1 after <duration>')
+        .replace(/Running local shell script: \S+/, 'Running local shell script: <script>'),
+    );
+}
+
 describe.skipIf(skipWithout(PACKER))('kiln against Packer 1.6.6 on the differential fixtures', () => {
   it('has the fixtures', () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(15);
@@ -61,6 +81,18 @@ describe.skipIf(skipWithout(PACKER))('kiln against Packer 1.6.6 on the different
       expect(normalizedManifest(read(k, 'manifest.json')), why).toEqual(normalizedManifest(read(p, 'manifest.json')));
     });
   }
+
+  it('-machine-readable: the same records, and the same end summary record for record', () => {
+    const p = records(read(run('10-failing-provisioner', 'packer', true), 'stdout'));
+    const k = records(read(run('10-failing-provisioner', 'kiln', true), 'stdout'));
+    const why = `\n--- packer ---\n${p.join('\n')}\n--- kiln ---\n${k.join('\n')}`;
+    // Builds run in parallel, so the body is compared as a set; from "Wait completed" on,
+    // the order is Packer's: error-count, the errors, then the artifacts.
+    expect([...k].sort(), why).toEqual([...p].sort());
+    const tail = (r: string[]): string[] => r.slice(r.findIndex((l) => l.includes('==> Wait completed')));
+    expect(tail(k), why).toEqual(tail(p));
+    expect(tail(k)[1], why).toBe(',error-count,1');
+  });
 
   it('the kiln side left no temporary directory behind', () => {
     const left = readdirSync(tmpdir()).filter((n) => n.startsWith('kiln-shell-'));
