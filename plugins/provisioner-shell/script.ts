@@ -1,11 +1,13 @@
 /** The scripts the shell provisioner uploads: inline lines made into a script, files read as Packer reads them. */
 import { readFile } from 'node:fs/promises';
 
-/** An inline script: the shebang first unless the lines start with their own (and no inline_shebang was set). */
+/**
+ * An inline script: inline_shebang (default `/bin/sh -e`) always comes first, as Packer 1.6.6
+ * writes it; a `#!` line among the inline lines is then only a comment, so a template that
+ * relies on it gets the same shell under kiln as under Packer.
+ */
 export function inlineScript(lines: readonly string[], shebang: string | undefined): Buffer {
-  const body = lines.map((l) => `${l}\n`).join('');
-  const head = shebang !== undefined || !body.startsWith('#!') ? `#!${shebang ?? '/bin/sh -e'}\n` : '';
-  return Buffer.from(head + body);
+  return Buffer.from(`#!${shebang ?? '/bin/sh -e'}\n${lines.map((l) => `${l}\n`).join('')}`);
 }
 
 /**

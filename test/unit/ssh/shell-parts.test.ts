@@ -17,9 +17,9 @@ describe('shell provisioner: {{.Vars}}', () => {
 });
 
 describe('shell provisioner: scripts', () => {
-  it('puts the default shebang first unless the inline lines bring their own', () => {
+  it('always puts inline_shebang (default /bin/sh -e) first, as Packer does, even before a #! line of its own', () => {
     expect(inlineScript(['echo a', 'echo b'], undefined).toString()).toBe('#!/bin/sh -e\necho a\necho b\n');
-    expect(inlineScript(['#!/bin/bash', 'echo a'], undefined).toString()).toBe('#!/bin/bash\necho a\n');
+    expect(inlineScript(['#!/bin/bash', 'echo a'], undefined).toString()).toBe('#!/bin/sh -e\n#!/bin/bash\necho a\n');
     expect(inlineScript(['#!/bin/bash', 'echo a'], '/bin/dash').toString()).toBe('#!/bin/dash\n#!/bin/bash\necho a\n');
   });
 
