@@ -27,7 +27,8 @@ export type KilnEvent =
   /** Output of a command run for a build, one line. */
   | { type: 'output'; build: string; stream: 'stdout' | 'stderr'; line: string }
   | { type: 'progress'; build: string; id: string; done: number; total: number; label?: string }
-  | { type: 'artifact'; build: string; index: number; artifact: ArtifactInfo }
+  /** An artifact made by the builder or a post-processor (`from`), numbered in the build's order. */
+  | { type: 'artifact'; build: string; index: number; from: string; artifact: ArtifactInfo }
   | { type: 'resource.created'; build?: string; id: string; kind: string; description: string }
   | { type: 'resource.deleted'; build?: string; id: string; kind: string; description: string }
   | { type: 'cleanup.pending'; build: string; steps: string[] };

@@ -85,6 +85,7 @@ export class BuildRun {
   private readonly ui;
   private readonly generatedData = new Map<string, string>();
   private failureHandled = false;
+  private artifactsMade = 0;
 
   constructor(
     private readonly job: Job,
@@ -112,6 +113,7 @@ export class BuildRun {
     try {
       const builderArtifact = await this.job.builder.run(this.buildContext());
       if (this.signal.aborted) throw new CancelledError();
+      if (builderArtifact) this.announce(builderArtifact, `builder ${this.job.build.type}`);
       const pp = await this.postProcess(builderArtifact);
       artifacts = pp.artifacts;
       if (pp.errors.length > 0) {
@@ -383,6 +385,7 @@ export class BuildRun {
           const inputDisposable = planned.keepInputArtifact !== true && !sharedLater;
           const ctx = { ...this.componentContext(config, 'post-processor', planned.type), inputDisposable };
           out = await this.timedStep(`post-processor ${planned.type}`, () => plugin.process(ctx, prior));
+          this.announce(out.artifact, `post-processor ${planned.type}`);
         } catch (err) {
           if (this.signal.aborted || err instanceof AbortBuild) throw err;
           errors.push(`Post-processor failed: ${(err as Error).message}`);
@@ -401,6 +404,11 @@ export class BuildRun {
     if (keepBuilderArtifact) results.unshift(builderArtifact);
     else await this.destroy(builderArtifact, errors);
     return { artifacts: results, errors };
+  }
+
+  /** Every artifact reaches the event stream as it is made (log files, --json), kept or not. */
+  private announce(a: Artifact, from: string): void {
+    this.env.bus.emit({ type: 'artifact', build: this.name, index: this.artifactsMade++, from, artifact: artifactInfo(a) });
   }
 
   private async destroy(a: Artifact, errors: string[]): Promise<void> {

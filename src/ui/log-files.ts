@@ -58,7 +58,7 @@ export function logFiles(dir: string): LogFiles {
         if (e.build) write(e, e.build, '[resource]', `${e.type === 'resource.created' ? 'created' : 'deleted'} ${e.kind}: ${e.description}`);
         break;
       case 'artifact':
-        write(e, e.build, '[artifact]', `${e.artifact.id}: ${e.artifact.description}`);
+        write(e, e.build, '[artifact]', `${e.from} made ${e.artifact.id}: ${e.artifact.description}${e.artifact.files.length ? ` (files: ${e.artifact.files.join(', ')})` : ''}`);
         break;
       case 'build.finished': {
         write(e, e.build, '[build]', e.ok ? `finished in ${e.durationMs} ms` : `errored after ${e.durationMs} ms: ${e.error ?? ''}`);

@@ -102,6 +102,40 @@ build {
     expect(events.map((e) => e.type)).toContain('output');
   });
 
+  it('every artifact, the builder\'s and each post-processor\'s, reaches --json and the build\'s log file', () => {
+    const dir = ws({
+      't.pkr.hcl': `
+source "file" "f" {
+  content = "hello"
+  target  = "out.txt"
+}
+build {
+  sources = ["source.file.f"]
+  post-processor "checksum" {
+    checksum_types = ["sha256"]
+    output         = "out.{{.ChecksumType}}"
+  }
+}
+`,
+    });
+    const r = kiln(['build', '--json', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(0);
+    const made = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; build?: string; index?: number; from?: string; artifact?: { files: string[] } })
+      .filter((e) => e.type === 'artifact');
+    expect(made.map((e) => [e.build, e.index, e.from, e.artifact!.files])).toEqual([
+      ['file.f', 0, 'builder file', ['out.txt']],
+      // Packer's checksum artifact lists the input's files and the checksum file.
+      ['file.f', 1, 'post-processor checksum', ['out.txt', 'out.sha256']],
+    ]);
+    const run = readdirSync(join(dir, '.state', 'runs'))[0]!;
+    const log = readFileSync(join(dir, '.state', 'runs', run, 'logs', 'file.f.log'), 'utf8');
+    expect(log).toMatch(/\[artifact\] builder file made .*\(files: out\.txt\)$/m);
+    expect(log).toMatch(/\[artifact\] post-processor checksum made .*\(files: out\.txt, out\.sha256\)$/m);
+  });
+
   it('redacts sensitive values from the output and the log files', () => {
     const dir = ws({
       't.pkr.hcl': `

@@ -224,6 +224,15 @@ describe('runner', () => {
     expect(seen).toEqual(['a <- B: false', 'b <- B: true']);
   });
 
+  it('emits an artifact event for the builder\'s artifact and for each post-processor\'s, in order', async () => {
+    const log: string[] = [];
+    const { env, events } = testEnv(runsDir());
+    const chains = [[ppStep(pp(log, 'x', false)), ppStep(pp(log, 'y', false))], [ppStep(pp(log, 'broken', false, true))]];
+    await startRun([job('rec.a', recordingBuilder(log), { postProcessors: chains })], env, 0).done;
+    const made = events.flatMap((e) => (e.type === 'artifact' ? [`${e.index} ${e.from}: ${e.artifact.id}`] : []));
+    expect(made).toEqual(['0 builder rec: B', '1 post-processor x: x(B)', '2 post-processor y: y(x(B))']);
+  });
+
   it('a failed chain stops only itself; the build is reported failed', async () => {
     const log: string[] = [];
     const { env } = testEnv(runsDir());
