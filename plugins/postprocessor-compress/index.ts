@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { postProcessor, z, type Artifact, type PluginSet, type Reaper, checkTemplate, renderTemplate, sparseFileChunks, templateVars } from '../../src/sdk/index.js';
+import { postProcessor, z, type Artifact, type PluginSet, type Reaper, checkTemplate, isDiskFull, renderTemplate, sparseFileChunks, templateVars, writeError } from '../../src/sdk/index.js';
 import { compressor, coresFor, detectFormat, type Format } from './format.js';
 import { tarStream } from './tar.js';
 
@@ -100,7 +100,8 @@ const compress = postProcessor({
         await rm(part, { force: true });
       }
       ctx.signal.throwIfAborted();
-      throw new Error(`Unable to create archive ${target}: ${(err as Error).message}`);
+      // A full disk is said as the disk post-processors say it; other errors keep Packer's words.
+      throw isDiskFull(err) ? writeError(err, target) : new Error(`Unable to create archive ${target}: ${(err as Error).message}`);
     } finally {
       await record.release();
     }

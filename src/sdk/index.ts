@@ -46,6 +46,7 @@ export {
   dynamicVhdSize,
   fixedVhdInPlace,
   fixedVhdSize,
+  isDiskFull,
   qemuImg,
   qemuImgConvert,
   qemuImgInfo,

@@ -1,7 +1,8 @@
 /**
- * Disk post-processors through `kiln build` (file builder → vhd): the notice when a raw disk is not
- * a whole MiB, and a disk that fills up while converting (a small tmpfs, mounted in a user and
- * mount namespace so no root is needed): a clear error, and no partial output left; and
+ * Disk post-processors through `kiln build` (file builder → vhd, vmdk, qcow2, compress): the notice
+ * when a raw disk is not a whole MiB, and a disk that fills up while converting (a small tmpfs,
+ * mounted in a user and mount namespace so no root is needed): a clear error, and no partial
+ * output left; and
  * reproducible outputs: SOURCE_DATE_EPOCH + uuid_seed give the same bytes twice, while without
  * uuid_seed every disk gets its own ids.
  */
@@ -59,21 +60,26 @@ describe('vhd post-processor in a build', () => {
       'fixed.pkr.hcl': TEMPLATE('full/disk.vhd'),
       'dynamic.pkr.hcl': TEMPLATE('full/disk.vhd', 'dynamic = true'),
       'vmdk.pkr.hcl': TEMPLATE('full/disk.vmdk', '', 'vmdk'),
+      'qcow2.pkr.hcl': TEMPLATE('full/disk.qcow2', '', 'qcow2'),
+      'gzip.pkr.hcl': TEMPLATE('full/disk.raw.gz', '', 'compress'),
     });
     writeFileSync(join(dir, 'disk.raw'), randomBytes(24 * MIB));
     mkdirSync(join(dir, 'full'));
     // An 8 MiB filesystem for the outputs, in namespaces of this process tree only.
     const script = `mount -t tmpfs -o size=8m kiln-full full || exit 99
-for t in fixed dynamic vmdk; do "$0" "$1" build $t.pkr.hcl; echo "$t: kiln exit $? left: [$(ls -A full)]"; done`;
+for t in fixed dynamic vmdk qcow2 gzip; do "$0" "$1" build $t.pkr.hcl; echo "$t: kiln exit $? left: [$(ls -A full)]"; done`;
     const r = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', script, process.execPath, KILN_BIN], {
       cwd: dir,
       env: { ...process.env, NO_COLOR: '1', ...stateEnv(dir) },
       encoding: 'utf8',
     });
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    for (const t of ['fixed', 'dynamic', 'vmdk']) expect(r.stdout, r.stderr).toContain(`${t}: kiln exit 1 left: []`);
+    for (const t of ['fixed', 'dynamic', 'vmdk', 'qcow2', 'gzip']) expect(r.stdout, r.stderr).toContain(`${t}: kiln exit 1 left: []`);
     expect(r.stdout).toMatch(/no space left for full\/disk\.vhd .*the filesystem holding full is full; the partial output was removed/);
     expect(r.stdout).toMatch(/no space left for full\/disk\.vmdk .*the partial output was removed/);
+    // qemu-img's own write error and the compressor's are said as plainly.
+    expect(r.stdout).toMatch(/no space left for full\/disk\.qcow2 .*the filesystem holding full is full; the partial output was removed/);
+    expect(r.stdout).toMatch(/no space left for full\/disk\.raw\.gz .*the filesystem holding full is full; the partial output was removed/);
 });
 });
 

@@ -10,6 +10,19 @@ export const QEMU_IMG_PACKAGE = 'qemu-utils';
 
 export class QemuImgError extends Error {
   override name = 'QemuImgError';
+  /** ENOSPC or EDQUOT when qemu-img failed because its output's filesystem is full. */
+  readonly code: string | undefined;
+  constructor(message: string, code?: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** qemu-img reports a full disk only as strerror text; the errno code lets writeError say it plainly. */
+function fullDiskCode(stderr: string): string | undefined {
+  if (/No space left on device/i.test(stderr)) return 'ENOSPC';
+  if (/Disk quota exceeded/i.test(stderr)) return 'EDQUOT';
+  return undefined;
 }
 
 export interface QemuImgOptions {
@@ -37,7 +50,8 @@ export async function qemuImg(args: readonly string[], opts: QemuImgOptions = {}
   }
   opts.signal?.throwIfAborted();
   if (r.exitCode !== 0) {
-    throw new QemuImgError(`qemu-img ${args[0] ?? ''} failed (${r.exitCode === null ? `signal ${r.signal ?? '?'}` : `exit ${r.exitCode}`}): ${err.slice(-5).join(' ').trim() || out.slice(-5).join(' ').trim()}`);
+    const why = err.slice(-5).join(' ').trim() || out.slice(-5).join(' ').trim();
+    throw new QemuImgError(`qemu-img ${args[0] ?? ''} failed (${r.exitCode === null ? `signal ${r.signal ?? '?'}` : `exit ${r.exitCode}`}): ${why}`, fullDiskCode(why));
   }
   return out.join('\n');
 }
