@@ -37,7 +37,7 @@ export async function fetchBase(ctx: BuildContext<OciBuilderConfig>, spec: BaseS
     return { config: await layout.readJson<ImageConfig>(manifest.config.digest), layers: manifest.layers, name: `oci-layout:${spec.path}${spec.tag ? `:${spec.tag}` : ''}` };
   }
   const ref = spec.ref;
-  const credentials = await findCredentials(ref.registry, { username: ctx.config.login_username, password: ctx.config.login_password });
+  const credentials = await findCredentials(ref.registry, { username: ctx.config.login_username, password: ctx.config.login_password }, { warn: (m) => ctx.ui.say(m) });
   const client = new RegistryClient(ref.registry, { insecure: ctx.config.insecure, credentials, signal: ctx.signal, onRetry: (m) => ctx.ui.message(m) });
   ctx.ui.say(`Pulling ${formatReference(ref)}`);
   const pulled = await pullImage(client, ref, layout, {

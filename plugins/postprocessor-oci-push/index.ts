@@ -40,7 +40,7 @@ const ociPush = postProcessor({
     const img = ociStateOf(input.state);
     if (!img) throw new Error(`oci-push needs an image from the oci builder (or oci-export); the input artifact (${input.builderId}) holds none`);
     const ref = parseReference(c.repository);
-    const credentials = await findCredentials(ref.registry, { username: c.login_username, password: c.login_password });
+    const credentials = await findCredentials(ref.registry, { username: c.login_username, password: c.login_password }, { warn: (m) => ctx.ui.say(m) });
     const client = new RegistryClient(ref.registry, { insecure: c.insecure, credentials, signal: ctx.signal, onRetry: (m) => ctx.ui.message(m) });
     const layout = await OciLayout.open(img.layout);
     const opts: PushOptions = {

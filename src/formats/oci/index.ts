@@ -13,7 +13,7 @@ export { dockerArchive } from './docker-archive.js';
 export { resolveInRoot, resolveParentInRoot } from './root-path.js';
 export { parseBase, type BaseSpec } from './base.js';
 export { parseReference, formatReference, referenceTarget, ReferenceError, type ImageReference } from './registry/reference.js';
-export { findCredentials, type Credentials } from './registry/credentials.js';
+export { findCredentials, type Credentials, type FindOptions } from './registry/credentials.js';
 export { RegistryClient, RegistryError, AuthError, type ClientOptions } from './registry/client.js';
 export { pullImage, getManifest, type PulledImage, type PullOptions } from './registry/pull.js';
 export { pushImage, type PushOptions, type PushResult } from './registry/push.js';

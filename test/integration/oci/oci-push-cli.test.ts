@@ -4,7 +4,7 @@
  * fails cleanly, leaving no partial tarball.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -163,6 +163,38 @@ build {
     expect(leftovers(() => (r = kiln(['build', 'badpull.pkr.hcl'], { cwd: ws.dir, env: env() })))).toEqual([]);
     expect(r!.code).toBe(1);
     expect(r!.stdout + r!.stderr).toContain(`${reg.host} rejected the credentials from the template (401 Unauthorized)`);
+  });
+
+  it('takes credentials from DOCKER_CONFIG and the environment, and says when a credential helper holds them', () => {
+    const anonymous = `source "oci" "img" {\n  base = "scratch"\n}\nbuild {\n  sources = ["source.oci.img"]\n  provisioner "file" {\n    source = "rootfs/etc/"\n    destination = "/etc"\n  }\n  post-processor "oci-push" {\n    repository = "${reg.host}/kiln/creds"\n    tags = ["1"]\n    insecure = true\n  }\n}\n`;
+    execFileSync('sh', ['-c', `cat > ${ws.dir}/creds.pkr.hcl`], { input: anonymous });
+    const config = (name: string, doc: object): string => {
+      mkdirSync(join(ws.dir, name), { recursive: true });
+      writeFileSync(join(ws.dir, name, 'config.json'), JSON.stringify(doc));
+      return join(ws.dir, name);
+    };
+    const auth = (user: string, pw: string) => Buffer.from(`${user}:${pw}`).toString('base64');
+    const build = (extra: Record<string, string>) => kiln(['build', 'creds.pkr.hcl'], { cwd: ws.dir, env: { ...env(), KILN_REGISTRY_USERNAME: '', KILN_REGISTRY_PASSWORD: '', ...extra } });
+
+    const fromFile = build({ DOCKER_CONFIG: config('docker-ok', { auths: { [reg.host]: { auth: auth('kiln', 'right') } } }) });
+    expect(fromFile.stderr).toBe('');
+    expect(fromFile.code).toBe(0);
+    expect(JSON.parse(sh(`skopeo inspect --tls-verify=false --creds kiln:right docker://${reg.host}/kiln/creds:1`)).Layers).toHaveLength(1);
+
+    const wrongInFile = build({ DOCKER_CONFIG: config('docker-wrong', { auths: { [`https://${reg.host}`]: { auth: auth('kiln', 'nope') } } }) });
+    expect(wrongInFile.code).toBe(1);
+    expect(wrongInFile.stdout + wrongInFile.stderr).toContain(`${reg.host} rejected the credentials from ${join(ws.dir, 'docker-wrong', 'config.json')}`);
+    expect(wrongInFile.stdout + wrongInFile.stderr).not.toContain('nope');
+
+    // The environment comes before the config file.
+    const fromEnv = build({ DOCKER_CONFIG: join(ws.dir, 'docker-wrong'), KILN_REGISTRY_USERNAME: 'kiln', KILN_REGISTRY_PASSWORD: 'right' });
+    expect(fromEnv.code).toBe(0);
+
+    const helper = build({ DOCKER_CONFIG: config('docker-helper', { auths: { [reg.host]: {} }, credHelpers: { [reg.host]: 'secretservice' } }) });
+    expect(helper.code).toBe(1);
+    const out = helper.stdout + helper.stderr;
+    expect(out).toContain(`keeps the login for ${reg.host} in the credential helper docker-credential-secretservice, which kiln does not run`);
+    expect(out).toContain(`${reg.host} needs credentials`);
   });
 
   it('reports a full disk when exporting, and leaves no partial tarball', () => {

@@ -17,6 +17,7 @@ import {
   commitImage,
   diffTree,
   emptyConfig,
+  findCredentials,
   MEDIA,
   OciLayout,
   parseReference,
@@ -236,6 +237,19 @@ describe.skipIf(missing)('registry authentication (Bearer token realm)', () => {
     image = await makeImage(join(ws.dir, 'layout'), 'v1', 1, 4096);
     server = http.createServer((req, res) => {
       const url = new URL(req.url!, 'http://x');
+      if (url.pathname === '/token' && req.method === 'POST') {
+        // Docker's OAuth2 flow for an identity token from docker login.
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          const form = new URLSearchParams(body);
+          scopes.push(...(form.get('scope') ?? '').split(' '));
+          const ok = form.get('grant_type') === 'refresh_token' && form.get('refresh_token') === 'refresh-me' && form.get('service') === 'kiln-test';
+          res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+          res.end(ok ? JSON.stringify({ access_token: 'good-token' }) : '{}');
+        });
+        return;
+      }
       if (url.pathname === '/token') {
         scopes.push(...url.searchParams.getAll('scope'));
         const ok = req.headers.authorization === `Basic ${Buffer.from('kiln:pw').toString('base64')}`;
@@ -274,5 +288,22 @@ describe.skipIf(missing)('registry authentication (Bearer token realm)', () => {
     expect(r.blobs.uploaded).toBe(2);
     expect(scopes).toContain('repository:kiln/bearer:pull,push');
     expect(JSON.parse(sh(`skopeo inspect --tls-verify=false docker://${reg.host}/kiln/bearer:v1`)).Digest).toBe(image.digest);
+  });
+
+  it('trades an identity token from the Docker config for an access token, and names a stale one', async () => {
+    const configDir = join(ws.dir, 'docker');
+    mkdirSync(configDir, { recursive: true });
+    const withToken = async (token: string) => {
+      writeFileSync(join(configDir, 'config.json'), JSON.stringify({ auths: { [`127.0.0.1:${port}`]: { identitytoken: token } } }));
+      const credentials = await findCredentials(`127.0.0.1:${port}`, {}, { env: { DOCKER_CONFIG: configDir } });
+      return new RegistryClient(`127.0.0.1:${port}`, { insecure: true, ...(credentials && { credentials }) });
+    };
+    const r = await pushImage(await withToken('refresh-me'), await OciLayout.open(join(ws.dir, 'layout')), image, 'kiln/oauth', ['v1']);
+    expect(r.digest).toBe(image.digest);
+    expect(scopes).toContain('repository:kiln/oauth:pull,push');
+    expect(JSON.parse(sh(`skopeo inspect --tls-verify=false docker://${reg.host}/kiln/oauth:v1`)).Digest).toBe(image.digest);
+    await expect(pushImage(await withToken('stale'), await OciLayout.open(join(ws.dir, 'layout')), image, 'kiln/oauth', ['v2'])).rejects.toThrow(
+      `rejected the identity token from ${join(configDir, 'config.json')} (401): log in again`,
+    );
   });
 });

@@ -1,7 +1,8 @@
 /**
  * An HTTP client for one registry (distribution spec v2): HTTPS by default, plain HTTP only
  * when `insecure` (which also accepts a self-signed certificate); anonymous, Basic and Bearer
- * (token realm) authentication, tokens cached per scope; retries with exponential backoff on
+ * (token realm) authentication, tokens cached per scope — a Docker identity token (OAuth2
+ * refresh token) is traded at the realm for an access token, as docker does; retries with exponential backoff on
  * connection errors, 429 and 5xx for requests whose body can be produced again.
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
@@ -173,6 +174,9 @@ export class RegistryClient {
   }
 
   private basicOrFail(): string {
+    if (!this.basic && this.opts.credentials?.identityToken) {
+      throw new AuthError(`${this.registry} asked for Basic authentication, but ${this.opts.credentials.source} holds only an identity token for it (which works with token authentication): log in again with a password`, 401);
+    }
     if (!this.basic) throw new AuthError(`${this.registry} needs credentials: set login_username/login_password (or username/password) in the template, KILN_REGISTRY_USERNAME/KILN_REGISTRY_PASSWORD, or log in with docker login`, 401);
     return this.basic;
   }
@@ -186,6 +190,8 @@ export class RegistryClient {
     const realm = ch.params.realm;
     if (!realm) throw new AuthError(`${this.registry} asked for a bearer token but named no realm`, 401);
     const url = new URL(realm);
+    const refresh = this.opts.credentials?.identityToken;
+    if (refresh) return this.oauthToken(url, ch.params.service, scopes, refresh);
     if (ch.params.service) url.searchParams.set('service', ch.params.service);
     for (const s of scopes) url.searchParams.append('scope', s);
     const headers: Record<string, string> = {};
@@ -197,6 +203,24 @@ export class RegistryClient {
     const body = JSON.parse(text) as { token?: string; access_token?: string };
     const t = body.token ?? body.access_token;
     if (!t) throw new AuthError(`token response from ${url.origin} holds no token`);
+    return `Bearer ${t}`;
+  }
+
+  /** Docker's OAuth2 flow: POST the refresh token to the realm, get an access token back. */
+  private async oauthToken(url: URL, service: string | undefined, scopes: readonly string[], refreshToken: string): Promise<string> {
+    const form = new URLSearchParams({ grant_type: 'refresh_token', client_id: 'kiln', refresh_token: refreshToken, ...(service && { service }) });
+    if (scopes.length > 0) form.set('scope', scopes.join(' '));
+    const body = Buffer.from(form.toString());
+    const res = await this.raw('POST', url, { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) }, body);
+    const text = (await readAll(res.body)).toString('utf8');
+    const source = this.opts.credentials?.source ?? 'the Docker config';
+    if (res.status === 400 || res.status === 401 || res.status === 403) {
+      throw new AuthError(`${this.registry} rejected the identity token from ${source} (${res.status}): log in again (docker login)`, res.status);
+    }
+    if (res.status !== 200) throw new AuthError(`token request to ${url.origin} failed: ${res.status} ${text.slice(0, 200)}`, res.status);
+    const parsed = JSON.parse(text) as { access_token?: string; token?: string };
+    const t = parsed.access_token ?? parsed.token;
+    if (!t) throw new AuthError(`token response from ${url.origin} holds no access token`);
     return `Bearer ${t}`;
   }
 
