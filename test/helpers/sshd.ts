@@ -13,6 +13,11 @@ const SCRIPT = join(ROOT, 'test', 'setup', 'sshd.sh');
 
 
 export const TEST_USER = 'kiln-ssh';
+/** The user of the password and kbdint servers, whose password sshd.sh sets. */
+export const PASSWORD_USER = 'kiln-ssh-pw';
+
+/** key: public keys only; password: passwords too; kbdint: keyboard-interactive (through PAM) too. */
+export type SshdMode = 'key' | 'password' | 'kbdint';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -38,17 +43,23 @@ export class Sshd {
   private constructor(
     readonly dir: string,
     readonly port: number,
+    readonly mode: SshdMode,
   ) {}
 
   /** A server with its directory and port chosen, not started yet. */
-  static async create(): Promise<Sshd> {
-    return new Sshd(mkdtempSync(join(tmpdir(), 'kiln-sshd-')), await freePort());
+  static async create(mode: SshdMode = 'key'): Promise<Sshd> {
+    return new Sshd(mkdtempSync(join(tmpdir(), 'kiln-sshd-')), await freePort(), mode);
   }
 
-  static async start(): Promise<Sshd> {
-    const s = await Sshd.create();
+  static async start(mode: SshdMode = 'key'): Promise<Sshd> {
+    const s = await Sshd.create(mode);
     s.start();
     return s;
+  }
+
+  /** PASSWORD_USER's password (password and kbdint servers only). */
+  get password(): string {
+    return readFileSync(join(this.dir, 'password'), 'utf8');
   }
 
   /** The client key, made on first start; a server never started has none. */
@@ -62,7 +73,27 @@ export class Sshd {
   }
 
   start(): void {
-    run('start', this.dir, String(this.port));
+    run('start', this.dir, String(this.port), this.mode);
+  }
+
+  /**
+   * The PIDs of this server's unprivileged session processes (`sshd: USER@notty`), one per open
+   * connection: they hold the sockets and speak the protocol, so stopping one freezes that connection.
+   */
+  sessionPids(): number[] {
+    const root = Number(readFileSync(join(this.dir, 'sshd.pid'), 'utf8'));
+    const procs = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! }));
+    const mine = new Set([root]);
+    // Parents come before children in ps order only by chance: repeat until nothing is added.
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const p of procs) if (mine.has(p.ppid) && !mine.has(p.pid)) grew = Boolean(mine.add(p.pid));
+    }
+    return procs.filter((p) => mine.has(p.pid) && /^sshd: [^ ]+@/.test(p.args)).map((p) => p.pid);
   }
   stop(): void {
     run('stop', this.dir);
@@ -106,5 +137,34 @@ export class Sshd {
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
     }
+  }
+}
+
+/** A private ssh-agent on a socket in its own directory, holding the given keys; stopped by its PID. */
+export class SshAgent {
+  private constructor(
+    readonly dir: string,
+    readonly socket: string,
+    private readonly pid: number,
+  ) {}
+
+  static start(keys: readonly string[]): SshAgent {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-agent-'));
+    const socket = join(dir, 'agent.sock');
+    const out = execFileSync('ssh-agent', ['-s', '-a', socket], { encoding: 'utf8' });
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(out)?.[1]);
+    if (!pid) throw new Error(`ssh-agent did not say its PID: ${out}`);
+    const agent = new SshAgent(dir, socket, pid);
+    for (const k of keys) execFileSync('ssh-add', ['-q', k], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'pipe' });
+    return agent;
+  }
+
+  dispose(): void {
+    try {
+      process.kill(this.pid);
+    } catch {
+      // already gone
+    }
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -15,7 +15,7 @@ import { generateKeyPair, HostKeyGuard, SshCommunicator, waitForSsh } from '../.
 import { sshSettings } from '../../src/sdk/ssh.js';
 import type { SshConfigFields } from '../../src/sdk/ssh-config.js';
 import { skipWithout, SSHD } from '../helpers/components.js';
-import { freePort, Sshd } from '../helpers/sshd.js';
+import { freePort, PASSWORD_USER, SshAgent, Sshd } from '../helpers/sshd.js';
 
 const skip = skipWithout(SSHD);
 const quiet = { say: () => undefined, message: () => undefined };
@@ -272,6 +272,76 @@ describe.skipIf(skip)('ssh communicator: host keys and authentication', () => {
       appendFileSync(join(sshd.dir, 'authorized_keys'), `${pair.publicKey}\n`);
       const c = await connect({ ssh_private_key_file: pair.privateKeyFile });
       expect((await run(c, 'echo in')).out).toEqual(['in']);
+    }
+  });
+});
+
+describe.skipIf(skip)('ssh communicator: password, keyboard-interactive and agent logins', () => {
+  let pw: Sshd;
+  let kbd: Sshd;
+  let agent: SshAgent;
+  const savedSock = process.env.SSH_AUTH_SOCK;
+  beforeAll(async () => {
+    pw = await Sshd.start('password');
+    kbd = await Sshd.start('kbdint');
+    agent = SshAgent.start([sshd.clientKey]);
+  });
+  afterAll(() => {
+    if (savedSock === undefined) delete process.env.SSH_AUTH_SOCK;
+    else process.env.SSH_AUTH_SOCK = savedSock;
+    agent?.dispose();
+    pw?.dispose();
+    kbd?.dispose();
+  });
+
+  const asPasswordUser = (server: Sshd, extra: Partial<SshConfigFields> = {}): Partial<SshConfigFields> => ({
+    ssh_port: server.port,
+    ssh_username: PASSWORD_USER,
+    ssh_private_key_file: undefined,
+    ssh_password: server.password,
+    ...extra,
+  });
+
+  it('logs in with ssh_password; a wrong one fails as an authentication failure', async () => {
+    const c = await connect(asPasswordUser(pw));
+    expect((await run(c, 'id -un')).out).toEqual([PASSWORD_USER]);
+    expect(pw.log()).toMatch(new RegExp(`Accepted password for ${PASSWORD_USER}`));
+    const err = await connect(asPasswordUser(pw, { ssh_password: 'wrong', ssh_handshake_attempts: 1 })).catch((e: Error) => e);
+    expect(String(err)).toContain(`authentication failed for ${PASSWORD_USER}@127.0.0.1:${pw.port} (tried: password)`);
+  });
+
+  it('answers keyboard-interactive prompts with the password, unless ssh_keyboard_interactive = false', async () => {
+    const c = await connect(asPasswordUser(kbd));
+    expect((await run(c, 'id -un')).out).toEqual([PASSWORD_USER]);
+    expect(kbd.log()).toMatch(new RegExp(`Accepted keyboard-interactive/pam for ${PASSWORD_USER}`));
+    const err = await connect(asPasswordUser(kbd, { ssh_keyboard_interactive: false, ssh_handshake_attempts: 1 })).catch((e: Error) => e);
+    expect(String(err)).toMatch(/SSH authentication failed 1 time\(s\)/);
+  });
+
+  it('logs in with a key held by ssh-agent (ssh_agent_auth, SSH_AUTH_SOCK)', async () => {
+    process.env.SSH_AUTH_SOCK = agent.socket;
+    const c = await connect({ ssh_private_key_file: undefined, ssh_agent_auth: true });
+    expect((await run(c, 'echo from agent')).out).toEqual(['from agent']);
+    delete process.env.SSH_AUTH_SOCK;
+    const err = await connect({ ssh_private_key_file: undefined, ssh_agent_auth: true, ssh_handshake_attempts: 1 }).catch((e: Error) => e);
+    expect(String(err)).toContain('(tried: no method)');
+  });
+
+  it('logs in to a bastion with ssh_bastion_password, or with ssh_bastion_agent_auth', async () => {
+    const viaPassword = await connect({ ssh_bastion_host: pw.host, ssh_bastion_port: pw.port, ssh_bastion_username: PASSWORD_USER, ssh_bastion_password: pw.password });
+    expect((await run(viaPassword, 'echo past a password bastion')).out).toEqual(['past a password bastion']);
+    expect(pw.log()).toMatch(new RegExp(`Accepted password for ${PASSWORD_USER}`));
+    // A bastion that authorizes only the key in the agent: its own client key, also offered, is refused.
+    const keyServer = await Sshd.start();
+    try {
+      writeFileSync(join(keyServer.dir, 'authorized_keys'), readFileSync(`${sshd.clientKey}.pub`));
+      process.env.SSH_AUTH_SOCK = agent.socket;
+      const viaAgent = await connect({ ssh_bastion_host: keyServer.host, ssh_bastion_port: keyServer.port, ssh_bastion_username: keyServer.user, ssh_bastion_agent_auth: true, ssh_bastion_private_key_file: keyServer.clientKey });
+      expect((await run(viaAgent, 'echo past an agent bastion')).out).toEqual(['past an agent bastion']);
+      expect(keyServer.log()).toMatch(/Accepted publickey for kiln-ssh/);
+    } finally {
+      delete process.env.SSH_AUTH_SOCK;
+      keyServer.dispose();
     }
   });
 });

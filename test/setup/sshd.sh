@@ -7,7 +7,11 @@
 # here is bash, which sources ~/.bashrc for every SSH session, and a developer's .bashrc (pyenv,
 # …) adds 150+ ms to each command and SFTP channel, for kiln and its peers alike.
 #
-#   sshd.sh start DIR [PORT]   start (keys and user made on first use); prints the port
+#   sshd.sh start DIR [PORT] [MODE]
+#                              start (keys and user made on first use); prints the port. MODE is
+#                              key (default: public keys only), password (also passwords) or
+#                              kbdint (also keyboard-interactive, which OpenSSH offers only
+#                              through PAM, so that mode turns UsePAM on)
 #   sshd.sh stop DIR           stop it and wait until it is gone
 #   sshd.sh drop DIR           end every open connection (as a crash or reboot does); keeps listening
 #   sshd.sh rekey DIR          replace the host key (takes effect at the next start)
@@ -16,7 +20,7 @@ set -euo pipefail
 cmd="${1:-}"
 dir="${2:-}"
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
-  echo "usage: $0 start|stop|drop|rekey DIR [PORT]" >&2
+  echo "usage: $0 start|stop|drop|rekey DIR [PORT] [MODE]" >&2
   exit 2
 fi
 mkdir -p "$dir"
@@ -69,6 +73,25 @@ ensure_user() {
   return 1
 }
 
+# Password logins use their own user, so that the key-only servers of other test files (which
+# lock kiln-ssh's password with usermod) never undo its password. The password is fixed, with a
+# space, a quote and a $ in it, and written to DIR/password for the tests.
+pw_user=kiln-ssh-pw
+pw_password="k1ln pass'word\$"
+ensure_pw_user() {
+  for _ in $(seq 1 50); do
+    if id "$pw_user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$pw_user" 2>/dev/null; then
+      printf '%s:%s\n' "$pw_user" "$pw_password" | chpasswd 2>/dev/null && {
+        printf '%s' "$pw_password" >"$dir/password"
+        return 0
+      }
+    fi
+    sleep 0.1
+  done
+  echo "$0: cannot create the password test user $pw_user" >&2
+  return 1
+}
+
 case "$cmd" in
   start)
     if [ ! -x "$sshd" ]; then
@@ -76,8 +99,22 @@ case "$cmd" in
       exit 1
     fi
     port="${3:-2222}"
+    mode="${4:-key}"
+    password_auth=no
+    kbdint_auth=no
+    use_pam=no
+    case "$mode" in
+      key) ;;
+      password) password_auth=yes ;;
+      kbdint) kbdint_auth=yes use_pam=yes ;;
+      *)
+        echo "$0: unknown mode $mode (key, password or kbdint)" >&2
+        exit 2
+        ;;
+    esac
     mkdir -p /run/sshd
     ensure_user
+    [ "$mode" = key ] || ensure_pw_user
     [ -f "$dir/hostkey" ] || ssh-keygen -q -t ed25519 -N '' -C kiln-test-host -f "$dir/hostkey"
     [ -f "$dir/clientkey" ] || ssh-keygen -q -t ed25519 -N '' -C kiln-test-client -f "$dir/clientkey"
     [ -f "$dir/authorized_keys" ] || cp "$dir/clientkey.pub" "$dir/authorized_keys"
@@ -91,9 +128,9 @@ HostKey $dir/hostkey
 PidFile $dir/sshd.pid
 AuthorizedKeysFile $dir/authorized_keys
 PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
+PasswordAuthentication $password_auth
+KbdInteractiveAuthentication $kbdint_auth
+UsePAM $use_pam
 StrictModes no
 AllowTcpForwarding yes
 MaxSessions 32
@@ -122,7 +159,7 @@ CONF
     ssh-keygen -q -t ed25519 -N '' -C kiln-test-host -f "$dir/hostkey"
     ;;
   *)
-    echo "usage: $0 start|stop|drop|rekey DIR [PORT]" >&2
+    echo "usage: $0 start|stop|drop|rekey DIR [PORT] [MODE]" >&2
     exit 2
     ;;
 esac
