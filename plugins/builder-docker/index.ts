@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { builder, type PluginSet, type Reaper } from '../../src/sdk/index.js';
-import { DockerClient, DockerExecCommunicator, dockerEndpoint, parseReference, type RegistryAuth } from '../../src/sdk/oci.js';
+import { DockerClient, DockerExecCommunicator, dockerEndpoint, outputError, parseReference, type RegistryAuth } from '../../src/sdk/oci.js';
 import { schema, type DockerBuilderConfig } from './config.js';
 import { parseRunCommand } from './run-command.js';
 
@@ -105,8 +105,9 @@ const dockerBuilder = builder({
       ctx.ui.say('Discarding the container');
       return undefined;
     }
-    if (c.export_path) {
-      const target = resolve(c.export_path);
+    const exportPath = c.export_path;
+    if (exportPath) {
+      const target = resolve(exportPath);
       await ctx.step('export', async () => {
         ctx.ui.say(`Exporting the container to ${c.export_path}`);
         await mkdir(dirname(target), { recursive: true });
@@ -116,10 +117,10 @@ const dockerBuilder = builder({
           await rename(part, target);
         } catch (err) {
           await rm(part, { force: true });
-          throw err;
+          throw outputError(err, exportPath);
         }
       });
-      return { builderId: BUILDER_ID, id: c.export_path, files: [c.export_path], description: `Exported Docker file: ${c.export_path}`, state: { generated_data: Object.fromEntries(ctx.generatedData) }, destroy: () => rm(target, { force: true }) };
+      return { builderId: BUILDER_ID, id: exportPath, files: [exportPath], description: `Exported Docker file: ${exportPath}`, state: { generated_data: Object.fromEntries(ctx.generatedData) }, destroy: () => rm(target, { force: true }) };
     }
     const imageId = await ctx.step('commit', async () => {
       ctx.ui.say('Committing the container');

@@ -12,7 +12,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { postProcessor, z, type PluginSet, type Reaper } from '../../src/sdk/index.js';
-import { dockerArchive, OciLayout, ociStateOf, type Descriptor } from '../../src/sdk/oci.js';
+import { dockerArchive, OciLayout, ociStateOf, outputError, type Descriptor } from '../../src/sdk/oci.js';
 
 export const BUILDER_ID = 'kiln.post-processor.oci-export';
 const PARTIAL_KIND = 'oci-export.partial';
@@ -82,8 +82,8 @@ const ociExport = postProcessor({
     } catch (err) {
       await rm(part, { force: true });
       ctx.signal.throwIfAborted();
-      const e = err as NodeJS.ErrnoException;
-      throw new Error(`could not write ${ctx.config.path}: ${e.code === 'ENOSPC' ? 'the disk is full' : e.message}`);
+      const e = outputError(err, ctx.config.path);
+      throw e === err ? new Error(`could not write ${ctx.config.path}: ${e.message}`) : e;
     } finally {
       await rec.release();
     }

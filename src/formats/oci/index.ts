@@ -6,6 +6,7 @@ export { compress, decompress, parallelGzip, DEFAULT_GZIP_LEVEL, zstdAvailable, 
 export { snapshot, diffTree, type FsSnapshot, type LayerEntry, type DiffOptions } from './fs-diff.js';
 export { tarBytes, writeLayer, layerMediaType, type WrittenLayer } from './layer.js';
 export { OciLayout, LayoutError } from './layout.js';
+export { outputError, OutputError } from './output-error.js';
 export { applyChanges, checkChanges, SUPPORTED_CHANGES } from './changes.js';
 export { emptyConfig, serializeConfig, serializeManifest, commitImage, toOciLayerType, type StoredImage } from './image.js';
 export { applyLayer, type UnpackResult } from './unpack.js';

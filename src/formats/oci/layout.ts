@@ -7,8 +7,9 @@
 import { createReadStream } from 'node:fs';
 import { access, copyFile, link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Digester, digestHex, sha256Digest } from './digest.js';
+import { outputError } from './output-error.js';
 import { isIndex, MEDIA, REF_NAME, selectPlatform, type Descriptor, type Index, type Manifest, type Platform } from './media.js';
 
 const LAYOUT_FILE = JSON.stringify({ imageLayoutVersion: '1.0.0' });
@@ -49,6 +50,11 @@ export class OciLayout {
     return new OciLayout(abs);
   }
 
+  /** Where a blob is written before it is complete and gets its name. */
+  private tempName(): string {
+    return join(this.dir, 'blobs', 'sha256', `.tmp-${randomBytes(6).toString('hex')}`);
+  }
+
   blobPath(digest: string): string {
     return join(this.dir, 'blobs', 'sha256', digestHex(digest));
   }
@@ -63,7 +69,7 @@ export class OciLayout {
    * or nothing is kept: a pulled blob is verified before it gets its name.
    */
   async putBlob(src: AsyncIterable<Buffer>, opts: { expected?: string; size?: number; signal?: AbortSignal } = {}): Promise<{ digest: string; size: number }> {
-    const tmp = join(this.dir, 'blobs', 'sha256', `.tmp-${randomBytes(6).toString('hex')}`);
+    const tmp = this.tempName();
     const d = new Digester();
     const fh = await open(tmp, 'wx', 0o644);
     try {
@@ -77,7 +83,7 @@ export class OciLayout {
     } catch (err) {
       await fh.close().catch(() => undefined);
       await rm(tmp, { force: true });
-      throw err;
+      throw outputError(err, join(this.dir, 'blobs'));
     }
     const digest = d.digest();
     if ((opts.expected && digest !== opts.expected) || (opts.size !== undefined && d.size !== opts.size)) {
@@ -93,9 +99,11 @@ export class OciLayout {
     const buf = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
     const digest = sha256Digest(buf);
     if (!(await this.hasBlob(digest, buf.length))) {
-      const tmp = join(this.dir, 'blobs', 'sha256', `.tmp-${randomBytes(6).toString('hex')}`);
-      await writeFile(tmp, buf);
-      await rename(tmp, this.blobPath(digest));
+      const tmp = this.tempName();
+      await settle(tmp, async () => {
+        await writeFile(tmp, buf);
+        await rename(tmp, this.blobPath(digest));
+      });
     }
     return { digest, size: buf.length };
   }
@@ -119,13 +127,15 @@ export class OciLayout {
   /** Gives this layout a blob `other` has: a hard link when they share a file system, else a copy. */
   async copyBlobFrom(other: OciLayout, desc: Descriptor): Promise<void> {
     if (other.dir === this.dir || (await this.hasBlob(desc.digest, desc.size))) return;
-    const tmp = join(this.dir, 'blobs', 'sha256', `.tmp-${randomBytes(6).toString('hex')}`);
-    try {
-      await link(other.blobPath(desc.digest), tmp);
-    } catch {
-      await copyFile(other.blobPath(desc.digest), tmp);
-    }
-    await rename(tmp, this.blobPath(desc.digest));
+    const tmp = this.tempName();
+    await settle(tmp, async () => {
+      try {
+        await link(other.blobPath(desc.digest), tmp);
+      } catch {
+        await copyFile(other.blobPath(desc.digest), tmp);
+      }
+      await rename(tmp, this.blobPath(desc.digest));
+    });
   }
 
   async index(): Promise<Index> {
@@ -197,8 +207,10 @@ export class OciLayout {
     }
     const next: Index = { schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [...manifests, ...entries.map(clean)], ...(idx.annotations && { annotations: idx.annotations }) };
     const tmp = join(this.dir, `.index.json.${randomBytes(4).toString('hex')}`);
-    await writeFile(tmp, JSON.stringify(next));
-    await rename(tmp, join(this.dir, 'index.json'));
+    await settle(tmp, async () => {
+      await writeFile(tmp, JSON.stringify(next));
+      await rename(tmp, join(this.dir, 'index.json'));
+    });
   }
 
   /**
@@ -220,6 +232,16 @@ export class OciLayout {
     }
     if (!desc) throw new LayoutError(`${this.dir} has no image for platform ${platform.os}/${platform.architecture}`);
     return { descriptor: desc, manifest: await this.readJson<Manifest>(desc.digest) };
+  }
+}
+
+/** Runs `fn`, which fills `tmp` and renames it into place; on failure (a full disk) `tmp` goes. */
+async function settle(tmp: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw outputError(err, dirname(tmp));
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Registry images through the CLI: the oci builder pulls its base from the registry, oci-push
- * publishes the result (and a wrong password is a clear error), and oci-export onto a full disk
- * fails cleanly, leaving no partial tarball.
+ * publishes the result (and a wrong password is a clear error), multi-platform indexes and
+ * credentials from the Docker config or the environment, and writes onto a full disk fail
+ * cleanly, leaving no partial tarball or blob.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -207,7 +208,17 @@ build {
     });
     const r = kiln(['build', 'full.pkr.hcl'], { cwd: ws.dir, env: env() });
     expect(r.code).toBe(1);
-    expect(r.stdout + r.stderr).toContain('could not write full/img.tar: the disk is full');
+    expect(r.stdout + r.stderr).toContain(`could not write full/img.tar: no space left on the disk holding full (the partial output was removed)`);
     expect(readdirSync(full)).toEqual([]);
+
+    // The oci builder's own layout on the full disk: the same message, no half-written blob.
+    execFileSync('sh', ['-c', `cat > ${ws.dir}/full-layout.pkr.hcl`], {
+      input: `source "oci" "img" {\n  base = "scratch"\n  export_layout = "full/layout"\n}\nbuild {\n  sources = ["source.oci.img"]\n  provisioner "file" {\n    source = "rootfs/"\n    destination = "/"\n  }\n}\n`,
+    });
+    const layout = kiln(['build', 'full-layout.pkr.hcl'], { cwd: ws.dir, env: env() });
+    expect(layout.code).toBe(1);
+    expect(layout.stdout + layout.stderr).toContain(`no space left on the disk holding ${join(full, 'layout')}`);
+    expect(layout.stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(join(full, 'layout', 'blobs', 'sha256'))).toEqual([]);
   });
 });
