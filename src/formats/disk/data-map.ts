@@ -1,17 +1,19 @@
 /**
  * Where a (sparse) disk image holds data, so converters never read its holes.
  *
- * Node has no SEEK_DATA/SEEK_HOLE or FIEMAP binding. e2fsprogs' `filefrag` (installed on every
- * Debian: e2fsprogs is Priority: required) asks the kernel for the file's extent map with the
- * FIEMAP ioctl in about a millisecond, whatever the file's size. Reading a hole instead costs
- * ≈ 110 ms per GiB on this machine kind (the kernel copies zero pages), three times over when
- * three post-processors read the same image. When filefrag is missing or the filesystem has no
- * FIEMAP (tmpfs, some network filesystems) the whole file counts as data, and the readers below
- * still skip all-zero blocks: only the time to read the holes is lost, never a byte.
+ * Node has no SEEK_DATA/SEEK_HOLE or FIEMAP binding, so a helper asks the kernel, in about a
+ * millisecond whatever the file's size. Reading a hole instead costs ≈ 110 ms per GiB on this
+ * machine kind (the kernel copies zero pages), three times over when three post-processors read
+ * the same image.
  *
- * Extents marked "unwritten" (fallocated) are kept as data: data written into them may still be
- * in the page cache, which FIEMAP (unlike SEEK_DATA) does not look at. Delayed-allocation extents
- * are data too. Readers re-check every block for zeros anyway.
+ * 1. lseek(SEEK_DATA/SEEK_HOLE) through Perl (perl-base is Essential on Debian, so it is always
+ *    there): it works on ext4, XFS, Btrfs and tmpfs alike, and it sees data still in the page
+ *    cache, so written-but-unflushed and fallocated ranges are reported exactly.
+ * 2. Without Perl, e2fsprogs' `filefrag` (FIEMAP; e2fsprogs is Priority: required). FIEMAP does
+ *    not look at the page cache, so "unwritten" (fallocated) and delayed-allocation extents are
+ *    kept as data. tmpfs and some network filesystems have no FIEMAP.
+ * 3. Otherwise the whole file counts as data, and the readers still skip all-zero blocks: only
+ *    the time to read the holes is lost, never a byte.
  */
 import { execFile } from 'node:child_process';
 
@@ -23,9 +25,54 @@ export interface Region {
 /** One extent line of `filefrag -e -b512`: `  0:   204800..  245759:  52199424..  52240383:  40960:  204800: last` */
 const EXTENT_LINE = /^\s*\d+:\s*(\d+)\.\.\s*(\d+):/;
 
+/**
+ * Prints `start end` for each data range below the size given, by SEEK_DATA (3) then SEEK_HOLE (4).
+ * ENXIO from SEEK_DATA means no data after that offset; any other failure exits 3 so the caller
+ * falls back (a kernel or filesystem without the calls).
+ */
+const SEEK_SCRIPT = `
+open(my $f, '<', $ARGV[0]) or exit 2;
+my ($pos, $size) = (0, $ARGV[1]);
+while ($pos < $size) {
+  my $d = sysseek($f, $pos, 3);
+  if (!defined $d) { exit($!{ENXIO} ? 0 : 3) }
+  $d += 0;
+  last if $d >= $size;
+  my $h = sysseek($f, $d, 4);
+  exit 3 if !defined $h;
+  $h += 0;
+  $h = $size if $h > $size;
+  print "$d $h\\n";
+  $pos = $h;
+}
+`;
+
+function run(cmd: string, args: readonly string[]): Promise<{ missing: boolean; out?: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { maxBuffer: 256 << 20, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout) => {
+      if (!err) resolve({ missing: false, out: stdout });
+      else resolve({ missing: (err as NodeJS.ErrnoException).code === 'ENOENT' });
+    });
+  });
+}
+
+/** Data ranges by lseek, or undefined when Perl or the calls are missing. */
+async function seekRegions(path: string, size: number): Promise<Region[] | undefined> {
+  const r = await run('perl', ['-e', SEEK_SCRIPT, path, String(size)]);
+  if (r.out === undefined) return undefined;
+  const regions: Region[] = [];
+  for (const line of r.out.split('\n')) {
+    const m = /^(\d+) (\d+)$/.exec(line);
+    if (m) regions.push({ offset: Number(m[1]), length: Number(m[2]) - Number(m[1]) });
+  }
+  return regions;
+}
+
 /** The data regions of the file at `path` (`size` bytes), sorted and merged; holes are left out. */
 export async function dataRegions(path: string, size: number): Promise<Region[]> {
   if (size === 0) return [];
+  const sought = await seekRegions(path, size);
+  if (sought !== undefined) return sought;
   const whole: Region[] = [{ offset: 0, length: size }];
   const out = await filefrag(path);
   if (out === undefined) return whole;
@@ -54,12 +101,7 @@ const FILEFRAG = ['filefrag', '/usr/sbin/filefrag', '/sbin/filefrag'];
 
 async function filefrag(path: string): Promise<string | undefined> {
   for (const cmd of FILEFRAG) {
-    const r = await new Promise<{ missing: boolean; out?: string }>((resolve) => {
-      execFile(cmd, ['-e', '-b512', path], { maxBuffer: 256 << 20, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout) => {
-        if (!err) resolve({ missing: false, out: stdout });
-        else resolve({ missing: (err as NodeJS.ErrnoException).code === 'ENOENT' });
-      });
-    });
+    const r = await run(cmd, ['-e', '-b512', path]);
     if (!r.missing) return r.out;
   }
   return undefined;
