@@ -200,7 +200,7 @@ build {
   sources = ["source.null.a", "source.null.b", "source.null.q1", "source.null.q2", "source.null.q3"]
   provisioner "shell-local" {
     only   = ["null.a", "null.b"]
-    inline = ["echo started > started-\${source.name}", "echo $$ > pid-\${source.name}", "sleep 30", "touch finished-\${source.name}"]
+    inline = ["echo started > started-\${source.name}", "dirname \\"$0\\" > dir-\${source.name}", "echo $$ > pid-\${source.name}", "sleep 30", "touch finished-\${source.name}"]
   }
   post-processor "manifest" {
     output = "manifest.json"
@@ -216,10 +216,21 @@ build {
     }
   }
 
-  /** The manifest parses, holds the finished builds, and no lock or temp file is left beside it. */
+  /**
+   * The manifest parses, holds the finished builds, and nothing is left beside it: no
+   * manifest.json.lock, no atomic-write temp (.manifest.json.<pid>.<hex>.tmp), no stale lock.
+   */
   function manifestIntact(dir: string): void {
     expect(manifestBuilds(dir)).toEqual(['q1', 'q2', 'q3']);
-    expect(readdirSync(dir).filter((n) => n.startsWith('manifest.json') && n !== 'manifest.json')).toEqual([]);
+    expect(existsSync(join(dir, 'manifest.json.lock'))).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.includes('manifest.json') && n !== 'manifest.json')).toEqual([]);
+  }
+
+  /** The script folders (/tmp/kiln-shell-…) of the two slow builds, as their scripts saw them. */
+  function scriptDirs(dir: string): string[] {
+    const dirs = ['a', 'b'].map((s) => readFileSync(join(dir, `dir-${s}`), 'utf8').trim());
+    for (const d of dirs) expect(d).toMatch(/\/kiln-shell-[^/]+$/);
+    return dirs;
   }
 
   async function startAndWait(dir: string, extra: string[] = []): Promise<ReturnType<typeof kilnProcess>> {
@@ -253,9 +264,13 @@ build {
       const p = await startAndWait(dir);
       const done = exitOf(p);
       const pids = ['a', 'b'].map((s) => Number(readFileSync(join(dir, `pid-${s}`), 'utf8')));
+      const tmp = scriptDirs(dir);
       p.kill(sig);
       const r = await done;
       expect(r.code).toBe(code);
+      for (const d of tmp) expect(existsSync(d)).toBe(false);
+      // No post-processor runs after a cancel: the cancelled builds never reach the manifest.
+      for (const b of ['a', 'b']) expect(r.out).not.toContain(`null.${b}: Running post-processor`);
       expect(r.out).toContain('Cleanly cancelled builds after being interrupted.');
       expect(existsSync(join(dir, 'finished-a'))).toBe(false);
       for (const pid of pids) expect(alive(pid)).toBe(false);
@@ -284,9 +299,11 @@ build {
     const p = await startAndWait(dir);
     const done = exitOf(p);
     const pids = ['a', 'b'].map((s) => Number(readFileSync(join(dir, `pid-${s}`), 'utf8')));
+    const tmp = scriptDirs(dir);
     p.kill('SIGKILL');
     await done;
     for (const pid of pids) expect(alive(pid)).toBe(true);
+    for (const d of tmp) expect(existsSync(d)).toBe(true);
     const run = readdirSync(join(dir, '.state', 'runs'))[0]!;
     const dry = kiln(['cleanup', '--dry-run'], { cwd: dir, env: stateEnv(dir) });
     expect(dry.stdout).toContain(`Run ${run}: 4 resource(s) left behind.`);
@@ -297,6 +314,7 @@ build {
     expect(r.stdout).toContain('Removed 4 resource(s).');
     await new Promise((res) => setTimeout(res, 200));
     for (const pid of pids) expect(alive(pid)).toBe(false);
+    for (const d of tmp) expect(existsSync(d)).toBe(false);
     expect(existsSync(join(dir, '.state', 'runs', run, 'ledger.jsonl'))).toBe(false);
     expect(kiln(['cleanup'], { cwd: dir, env: stateEnv(dir) }).stdout).toContain('Nothing to clean up.');
     manifestIntact(dir);
