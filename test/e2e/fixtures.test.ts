@@ -6,23 +6,11 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PluginRegistry } from '../../src/core/registry.js';
 import { kiln } from '../helpers/cli.js';
-import { fixtureRows, TEMPLATES } from '../helpers/fixtures.js';
+import { fixtureRows, KILN_BUILDERS, printedDiagnostics as printed, TEMPLATES } from '../helpers/fixtures.js';
 
 const rows = fixtureRows();
-// The builders kiln ships. amazon-ebs and azure-arm are not among them yet: templates using them
-// plan, but validate stops at the builder (or at the required plugin that would provide it).
-const BUILDERS = new Set((await PluginRegistry.create([], TEMPLATES)).types('builder'));
 const ENV = { HOME: '/nonexistent', USER: 'ci' };
-
-/** Diagnostics as kiln prints them: summary and the position line under it. */
-function printed(stderr: string): Array<{ severity: string; summary: string; at?: string }> {
-  const out: Array<{ severity: string; summary: string; at?: string }> = [];
-  const re = /^(Error|Warning): (.*)\n(?:\n {2}on (\S+):\n)?/gm;
-  for (const m of stderr.matchAll(re)) out.push({ severity: m[1]!, summary: m[2]!, ...(m[3] !== undefined && { at: m[3] }) });
-  return out;
-}
 
 describe('fixture corpus', () => {
   it('has at least 40 templates', () => {
@@ -40,7 +28,7 @@ describe('fixture corpus', () => {
 
       const v = kiln(['validate', ...row.args, '.'], { cwd, env: ENV });
       const errors = printed(v.stderr).filter((d) => d.severity === 'Error');
-      const missing = [...new Set(plan.builds.map((b) => b.type).filter((t) => !BUILDERS.has(t)))];
+      const missing = [...new Set(plan.builds.map((b) => b.type).filter((t) => !KILN_BUILDERS.has(t)))];
       if (missing.length === 0) {
         expect(errors).toEqual([]);
         expect(v.stdout).toBe('The configuration is valid.\n');
