@@ -42,6 +42,17 @@ export function withTimeout(parent: AbortSignal, ms: number | undefined): { sign
   };
 }
 
+/** Longest wait between two provisioner attempts, however many have failed. */
+export const MAX_RETRY_BACKOFF_MS = 120_000;
+
+/**
+ * The wait after failed attempt `attempt` (1-based): `firstMs`, doubling with each failure, at
+ * most MAX_RETRY_BACKOFF_MS, so a flaky step is retried soon and a broken one is not hammered.
+ */
+export function retryBackoff(firstMs: number, attempt: number): number {
+  return Math.min(firstMs * 2 ** Math.max(0, attempt - 1), MAX_RETRY_BACKOFF_MS);
+}
+
 export class TimeoutError extends Error {
   constructor(readonly ms: number) {
     super(`timed out after ${formatDuration(ms)}`);

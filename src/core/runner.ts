@@ -18,7 +18,7 @@ import type {
   ResourceTracker,
 } from '../sdk/plugin.js';
 import type { PlannedBuild, PlannedStep } from '../template/plan.js';
-import { CancelledError, TimeoutError, formatDuration, sleep, withTimeout } from './abort.js';
+import { CancelledError, TimeoutError, formatDuration, retryBackoff, sleep, withTimeout } from './abort.js';
 import { Cleanups } from './cleanup-stack.js';
 import { checkConfig } from './config.js';
 import type { ArtifactInfo, EventBus } from './events.js';
@@ -320,7 +320,6 @@ export class BuildRun {
     }
     const config = this.runtimeConfig(planned, plugin.schema, 'provisioner');
     const attempts = (planned.maxRetries ?? 0) + 1;
-    let backoff = this.env.retryBackoffMs;
     for (let attempt = 1; ; attempt++) {
       const t = withTimeout(this.signal, planned.timeout);
       try {
@@ -337,9 +336,9 @@ export class BuildRun {
         return;
       } catch (err) {
         if (this.signal.aborted || attempt >= attempts || err instanceof AbortBuild) throw err;
+        const backoff = retryBackoff(this.env.retryBackoffMs, attempt);
         this.ui.error(`${planned.type} failed (attempt ${attempt} of ${attempts}): ${(err as Error).message}. Retrying in ${formatDuration(backoff)}...`);
         await sleep(backoff, this.signal);
-        backoff = Math.min(backoff * 2, 120_000);
       } finally {
         t.dispose();
       }

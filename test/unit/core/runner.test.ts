@@ -148,6 +148,56 @@ describe('runner', () => {
     expect(log.filter((l) => l.startsWith('provision'))).toEqual(['provision flaky #1', 'provision flaky #2', 'provision flaky #3']);
   });
 
+  it('waits longer after each failed attempt, and says so', async () => {
+    const log: string[] = [];
+    const starts: number[] = [];
+    let calls = 0;
+    const flaky: ProvisionerPlugin<unknown> = {
+      type: 'flaky',
+      schema: anyConfig,
+      async provision() {
+        starts.push(Date.now());
+        if (++calls < 4) throw new Error('not yet');
+      },
+    };
+    const { env, events } = testEnv(runsDir(), { retryBackoffMs: 40 });
+    const r = await startRun([job('rec.a', recordingBuilder(log), { provisioners: [provisionerStep(flaky, { maxRetries: 3 })] })], env, 0).done;
+    expect(r.exitCode).toBe(0);
+    const said = events.flatMap((e) => (e.type === 'error' ? [e.message] : []));
+    expect(said).toEqual([
+      'flaky failed (attempt 1 of 4): not yet. Retrying in 40ms...',
+      'flaky failed (attempt 2 of 4): not yet. Retrying in 80ms...',
+      'flaky failed (attempt 3 of 4): not yet. Retrying in 160ms...',
+    ]);
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+    [40, 80, 160].forEach((min, i) => expect(gaps[i]).toBeGreaterThanOrEqual(min - 5));
+  });
+
+  it('pause_before waits before the provisioner starts, and says how long', async () => {
+    const log: string[] = [];
+    const at: number[] = [];
+    const stamp = (name: string): ProvisionerPlugin<unknown> => ({ type: name, schema: anyConfig, provision: async () => void at.push(Date.now()) });
+    const { env, events } = testEnv(runsDir());
+    const r = await startRun([job('rec.a', recordingBuilder(log), { provisioners: [provisionerStep(stamp('p1')), provisionerStep(stamp('p2'), { pauseBefore: 300 })] })], env, 0).done;
+    expect(r.exitCode).toBe(0);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(295);
+    expect(events.some((e) => e.type === 'say' && e.message === 'Pausing 300ms before the next provisioner...')).toBe(true);
+  });
+
+  it('a cancel during pause_before ends the wait at once', async () => {
+    const log: string[] = [];
+    const { env } = testEnv(runsDir());
+    const run = startRun([job('rec.a', recordingBuilder(log), { provisioners: [provisionerStep(provisioner(log, 'late'), { pauseBefore: 60_000 })] })], env, 0);
+    await new Promise((res) => setTimeout(res, 50));
+    const t0 = Date.now();
+    run.cancel('SIGINT');
+    const r = await run.done;
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(r.exitCode).toBe(130);
+    expect(log).not.toContain('provision late #1');
+    expect(log).toContain('cleanup first');
+  });
+
   it('ends a provisioner at its timeout', async () => {
     const log: string[] = [];
     const { env } = testEnv(runsDir());
