@@ -9,6 +9,7 @@ import type { SshCommunicator, TemporaryKeyPair } from '../communicator/ssh/inde
 import { shellQuote } from '../communicator/shell-quote.js';
 import type { Communicator } from './communicator.js';
 import type { BuildContext } from './plugin.js';
+import type { Ui } from './ui.js';
 import { resolveSsh, type SshConfigFields, type SshSettings } from './ssh-config.js';
 
 export type { TemporaryKeyPair };
@@ -95,7 +96,7 @@ export async function temporaryKeyPair(ctx: BuildContext<unknown>, config: SshCo
  * ssh_clear_authorized_keys: removes the temporary key's line (found by its name, the last
  * field) from the user's and root's authorized_keys before the image is captured.
  */
-export async function clearTemporaryKey(ctx: BuildContext<unknown>, comm: Communicator, key: TemporaryKeyPair): Promise<void> {
+export async function clearTemporaryKey(ctx: Pick<BuildContext<unknown>, 'signal'> & { ui: Pick<Ui, 'say' | 'message'> }, comm: Communicator, key: TemporaryKeyPair): Promise<void> {
   ctx.ui.say('Trying to remove ephemeral keys from authorized_keys files');
   const expr = shellQuote(`/ ${key.name.replace(/[\\/.*[\]^$]/g, '\\$&')}$/d`);
   for (const cmd of [

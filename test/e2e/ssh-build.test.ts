@@ -173,6 +173,21 @@ build {
     expect(r.stdout).toContain('    null.t: finally up');
   });
 
+  it('pause_before_connecting: connects once, waits, then connects for the build', async () => {
+    const server = await Sshd.start();
+    cleanups.push(() => server.dispose());
+    const dir = ws({ 't.pkr.hcl': `source "null" "t" {\n  ${server.sourceHcl('pause_before_connecting = "2s"')}\n}\nbuild {\n  sources = ["source.null.t"]\n  provisioner "shell" { inline = ["echo after the pause"] }\n}\n` });
+    const started = Date.now();
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: env(dir) });
+    expect(r.code).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    const pause = r.stdout.indexOf('==> null.t: Pausing 2s before connecting (pause_before_connecting)...');
+    expect(pause).toBeGreaterThan(0);
+    expect(r.stdout.indexOf('Connected to SSH!')).toBeGreaterThan(pause);
+    expect(r.stdout).toContain('    null.t: after the pause');
+    expect(server.log().match(/Accepted publickey for kiln-ssh/g)?.length).toBe(2);
+  });
+
   it('fails with a clear error when the key is not accepted', async () => {
     // Another server's client key: a valid key that this server does not know.
     const stranger = await Sshd.start();

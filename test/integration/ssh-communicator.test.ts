@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, HostKeyGuard, SshCommunicator, waitForSsh } from '../../src/communicator/ssh/index.js';
-import { sshSettings } from '../../src/sdk/ssh.js';
+import { clearTemporaryKey, sshSettings } from '../../src/sdk/ssh.js';
 import type { SshConfigFields } from '../../src/sdk/ssh-config.js';
 import { skipWithout, SSHD } from '../helpers/components.js';
 import { freePort, PASSWORD_USER, SshAgent, Sshd } from '../helpers/sshd.js';
@@ -263,6 +263,38 @@ describe.skipIf(skip)('ssh communicator: host keys and authentication', () => {
     }
   });
 
+  it('ssh_read_write_timeout: a connection whose server stops answering is declared dead within the timeout', async () => {
+    const c = await connect({ ssh_read_write_timeout: 2000 });
+    expect((await run(c, 'echo alive')).out).toEqual(['alive']);
+    // Freeze every session of this server (as a hung machine would): this communicator's is among them.
+    const frozen = sshd.sessionPids();
+    expect(frozen.length).toBeGreaterThan(0);
+    for (const p of frozen) process.kill(p, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const err = await c.upload({ stream: Readable.from([Buffer.alloc(1 << 20)]), size: 1 << 20 }, `${remoteDir('rw-timeout')}/x.bin`).catch((e: Error) => e);
+      expect(Date.now() - started).toBeLessThan(4500);
+      expect(String(err)).toMatch(/was lost during the upload of a stream .* no data for 2s \(ssh_read_write_timeout\): the connection is considered dead/);
+    } finally {
+      for (const p of frozen) process.kill(p, 'SIGCONT');
+    }
+  });
+
+  it('ssh_clear_authorized_keys: the temporary key line goes, other keys stay', async () => {
+    const c = await connect();
+    const pair = await generateKeyPair('ed25519', undefined, 'kiln_clear.test', mkdtempSync(join(local, 'key-')));
+    const keep = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeepKeepKeepKeepKeepKeepKeepKeepKeepKeepKeep kiln_clearXtest';
+    await run(c, `mkdir -p ~/.ssh && printf '%s\\n%s\\n' '${keep}' '${pair.publicKey}' > ~/.ssh/authorized_keys`);
+    const said: string[] = [];
+    try {
+      await clearTemporaryKey({ signal: new AbortController().signal, ui: { say: (m) => said.push(m), message: (m) => said.push(m) } }, c, pair);
+      expect((await run(c, 'cat ~/.ssh/authorized_keys; ls ~/.ssh')).out).toEqual([keep, 'authorized_keys']);
+      expect(said[0]).toBe('Trying to remove ephemeral keys from authorized_keys files');
+    } finally {
+      await run(c, 'rm -rf ~/.ssh');
+    }
+  });
+
   it('logs in with a generated temporary key pair, written 0600', async () => {
     for (const type of ['ed25519', 'rsa'] as const) {
       const dir = mkdtempSync(join(local, 'key-'));
@@ -365,6 +397,23 @@ describe.skipIf(skip)('ssh communicator: ways through', () => {
     const err = await connect({ ssh_bastion_host: bastion.host, ssh_bastion_port: bastion.port, ssh_bastion_username: bastion.user, ssh_bastion_private_key_file: bastion.clientKey, ssh_bastion_host_key_fingerprint: wrong }).catch((e: Error) => e);
     expect(String(err)).toMatch(/Refusing the bastion host key/);
     expect(String(err)).toContain(bastion.hostKeyFingerprint());
+  });
+
+  it('refuses a bastion whose host key changed during the build, though none was pinned', async () => {
+    const moving = await Sshd.start();
+    try {
+      const before = moving.hostKeyFingerprint();
+      const c = await connect({ ssh_bastion_host: moving.host, ssh_bastion_port: moving.port, ssh_bastion_username: moving.user, ssh_bastion_private_key_file: moving.clientKey, ssh_timeout: 5000 });
+      expect((await run(c, 'echo first')).out).toEqual(['first']);
+      moving.rekey();
+      // The restart drops the tunnel: the next command must reconnect through the bastion.
+      moving.restart();
+      const err = await c.exec('echo second').catch((e: Error) => e);
+      expect(String(err)).toContain(`Refusing the bastion host key of 127.0.0.1:${moving.port}: it offered ssh-ed25519 key ${moving.hostKeyFingerprint()}`);
+      expect(String(err)).toContain(`which is ${before}`);
+    } finally {
+      moving.dispose();
+    }
   });
 
   it('connects through a SOCKS5 proxy (OpenSSH ssh -D)', async () => {

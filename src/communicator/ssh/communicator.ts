@@ -97,7 +97,15 @@ export class SshCommunicator implements Communicator {
 
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const conn = await this.connection(opts.signal);
-    return execOn(conn, command, { ...opts, pty: opts.pty ?? this.settings.pty });
+    const o = { ...opts, pty: opts.pty ?? this.settings.pty };
+    try {
+      return await execOn(conn, command, o);
+    } catch (err) {
+      // The channel did not open because the connection had died unnoticed (a reboot between
+      // two steps): the command never ran, so starting it on a new connection is safe.
+      if (!conn.closed) throw err;
+      return execOn(await this.connection(opts.signal), command, o);
+    }
   }
 
   private openSftp(conn: SshConnection): Promise<Sftp> {
