@@ -2,8 +2,8 @@
  * The communicator of the daemonless `oci` builder: the "machine" is an unpacked root
  * filesystem. Files are written into it directly (paths resolved inside the root, symlinks
  * included); commands run inside it the way buildah's chroot isolation does: in new mount and
- * PID namespaces (and a user namespace when kiln is not root) with /proc and /dev mounted, then
- * chroot. The host's network is shared.
+ * PID namespaces (and a user namespace when kiln is not root) with /proc and a minimal /dev
+ * mounted, then chroot. The host's network is shared.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, rmdirSync } from 'node:fs';
@@ -20,8 +20,27 @@ import { uploadTree } from './tree.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** Mounts /proc and /dev inside the root, then runs the command there through its own /bin/sh. */
-const ENTER = 'mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && exec chroot "$1" /bin/sh -c "$2"';
+/**
+ * Mounts /proc and a minimal /dev inside the root, then runs the command there through its own
+ * /bin/sh. The /dev is buildah's chroot isolation's: a tmpfs holding only the harmless devices
+ * (bound from the host, since a user namespace may not mknod), a private devpts instance and a
+ * /dev/shm — never the host's disks or /dev/kvm, and nothing written there reaches the host.
+ * It lives in the command's mount namespace, so it is gone (and not in the layer) afterwards.
+ */
+const ENTER = [
+  'set -e',
+  'r=$1',
+  'mount -t proc proc "$r/proc"',
+  'mount -t tmpfs -o mode=755,nosuid kiln-dev "$r/dev"',
+  'for d in null zero full random urandom tty; do [ -e "/dev/$d" ] || continue; : > "$r/dev/$d"; mount --bind "/dev/$d" "$r/dev/$d"; done',
+  'mkdir "$r/dev/pts" "$r/dev/shm"',
+  // A kernel without devpts instances in this namespace still runs commands, just without ptys.
+  'mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$r/dev/pts" 2>/dev/null && ln -s pts/ptmx "$r/dev/ptmx" || :',
+  'mount -t tmpfs -o mode=1777,nosuid,nodev shm "$r/dev/shm"',
+  'ln -s /proc/self/fd "$r/dev/fd"',
+  'ln -s /proc/self/fd/0 "$r/dev/stdin"; ln -s /proc/self/fd/1 "$r/dev/stdout"; ln -s /proc/self/fd/2 "$r/dev/stderr"',
+  'exec chroot "$r" /bin/sh -c "$2"',
+].join('\n');
 
 /** A pass-through that reports bytes as they go (a 'data' listener would start the flow too early). */
 function counting(total: number, report?: (done: number, total: number) => void): Transform {

@@ -121,6 +121,27 @@ describe.skipIf(missing)('oci builder', () => {
     expect(cfg.config.Env).toEqual(['GREETING=hello']);
   });
 
+  it('gives shell commands a minimal /dev: the harmless devices work, the host\'s disks and /dev/kvm are not there', () => {
+    const allowed = new Set(['null', 'zero', 'full', 'random', 'urandom', 'tty', 'pts', 'ptmx', 'shm', 'fd', 'stdin', 'stdout', 'stderr']);
+    const hostOnly = readdirSync('/dev').filter((d) => !allowed.has(d));
+    expect(hostOnly.length).toBeGreaterThan(0);
+    const t = `source "oci" "dev" {\n  base = "oci-layout:out/layout:base"\n  export_layout = "out/dev"\n  tag = ["dev"]\n}\nbuild {\n  sources = ["source.oci.dev"]\n  provisioner "shell" {\n    inline = [\n      "echo discarded > /dev/null && head -c 16 /dev/urandom | wc -c && test -c /dev/zero && echo devices-work",\n      "for d in ${hostOnly.join(' ')}; do [ -e /dev/$d ] && echo LEAKED $d; done; true",\n      "echo in-shm > /dev/shm/x && touch /dev/made-here && echo /dev-writable",\n    ]\n  }\n}\n`;
+    execFileSync('sh', ['-c', `cat > ${join(ws.dir, 'dev.pkr.hcl')}`], { input: t });
+    const r = kiln(['build', 'dev.pkr.hcl'], { cwd: ws.dir, env: env() });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('16');
+    expect(r.stdout).toContain('devices-work');
+    expect(r.stdout).toContain('/dev-writable');
+    expect(r.stdout).not.toContain('LEAKED');
+    // What the commands wrote in /dev stayed in their namespace: not on the host, not in the image.
+    expect(existsSync('/dev/made-here')).toBe(false);
+    const layout = join(ws.dir, 'out', 'dev');
+    const layers = JSON.parse(sh(`skopeo inspect oci:${layout}:dev`)).Layers as string[];
+    const names = sh(`tar -tzf ${join(layout, 'blobs', 'sha256', layers.at(-1)!.slice(7))}`).trim().split('\n');
+    expect(names.filter((n) => n.startsWith('dev/'))).toEqual([]);
+  });
+
   it('exports a docker-archive that skopeo reads and podman loads and runs', () => {
     const tarball = join(ws.dir, 'out', 'app.tar');
     const inspected = JSON.parse(sh(`skopeo inspect docker-archive:${tarball}`));
