@@ -58,3 +58,84 @@ describe('fixture corpus', () => {
     });
   }
 });
+
+/** What a valid template evaluates to, beyond its build names: the values a user would look at. */
+describe('fixture corpus: evaluated values', () => {
+  interface Step {
+    type: string;
+    config: Record<string, unknown>;
+    pause_before: string | null;
+    max_retries: number | null;
+    timeout: string | null;
+  }
+  interface Build {
+    name: string;
+    config: Record<string, unknown>;
+    provisioners: Step[];
+  }
+  const plan = (folder: string): { builds: Build[]; variables: Record<string, unknown>; stdout: string } => {
+    const row = rows.find((r) => r.folder === folder)!;
+    const r = kiln(['plan', '--json', ...row.args, '.'], { cwd: join(TEMPLATES, folder), env: ENV });
+    expect(r.code, r.stderr).toBe(0);
+    return { ...(JSON.parse(r.stdout) as { builds: Build[]; variables: Record<string, unknown> }), stdout: r.stdout };
+  };
+
+  it('pkrvars-files: -var-file values override the auto-loaded ones, in order', () => {
+    const [b] = plan('pkrvars-files').builds;
+    expect(b!.config).toMatchObject({ instance_type: 'm6i.large', region: 'eu-north-1', ami_name: 'app-prod-{{timestamp}}', tags: { Environment: 'prod' } });
+    expect(b!.provisioners[0]!.config.inline).toEqual(['echo prod > /etc/environment-name']);
+  });
+
+  it('sensitive-variables: every sensitive value is redacted, in configs, provisioners and variables', () => {
+    const p = plan('sensitive-variables');
+    for (const secret of ['fake-registry-password-0000', 'fake~azure~secret~1111', 'tok_fake_2222']) expect(p.stdout).not.toContain(secret);
+    expect(p.builds[0]!.config.client_secret).toBe('<sensitive>');
+    expect(p.builds[0]!.provisioners[0]!.config.environment_vars).toEqual(['<sensitive>', '<sensitive>']);
+    expect(p.variables).toEqual({ registry_password: '<sensitive>', azure_client_secret: '<sensitive>', api_token: '<sensitive>' });
+  });
+
+  it('nested-source-rename: each nested source fills the field the top-level source left unset', () => {
+    const [small, large] = plan('nested-source-rename').builds;
+    expect(small!.config).toMatchObject({ instance_type: 't3.small', source_ami: 'ami-0b0b0b0b0b0b0b0b0' });
+    expect(large!.config).toMatchObject({ instance_type: 'm6i.xlarge', source_ami: 'ami-0b0b0b0b0b0b0b0b0' });
+    expect(small!.provisioners[0]!.config.inline).toEqual(['echo size small']);
+    expect(large!.provisioners[0]!.config.inline).toEqual(['echo size large']);
+  });
+
+  it('provisioner-override: the override for a source replaces its fields for that source only', () => {
+    const [al, deb] = plan('provisioner-override').builds;
+    expect(al!.provisioners[1]!.config).toEqual({ execute_command: "sudo -E sh '{{ .Path }}'", inline: ['git --version > /etc/git-version'] });
+    expect(deb!.provisioners[1]!.config).toEqual({ execute_command: "sh '{{ .Path }}'", inline: ['git --version > /etc/git-version'] });
+    expect(deb!.provisioners[0]!.config.inline).toEqual(['apt-get update', 'apt-get install -y git']);
+  });
+
+  it('dynamic-provisioners: one provisioner per element, provisioner.key the index', () => {
+    const [b] = plan('dynamic-provisioners').builds;
+    expect(b!.provisioners.map((s) => (s.config.inline as string[])[0])).toEqual(["echo '[0] sysctl'", "echo '[1] sshd'", "echo '[2] audit'"]);
+  });
+
+  it('variable-optional-attrs: optional() attributes take their defaults', () => {
+    const [b] = plan('variable-optional-attrs').builds;
+    expect(b!.config.launch_block_device_mappings).toEqual({ device_name: '/dev/sda1', volume_size: 20, volume_type: 'gp2' });
+  });
+
+  it('shell-provisioner-options: pause_before, max_retries and timeout are planned', () => {
+    const steps = plan('shell-provisioner-options').builds[0]!.provisioners;
+    expect(steps.map((s) => [s.type, s.pause_before, s.max_retries, s.timeout])).toEqual([
+      ['shell', '10s', 3, '5m0s'],
+      ['shell', null, null, null],
+      ['shell', '30s', null, null],
+      ['file', null, null, null],
+    ]);
+  });
+
+  it('invalid-builder-config: every refusal of every builder is reported, each at its source block', () => {
+    const r = kiln(['validate', '.'], { cwd: join(TEMPLATES, 'invalid-builder-config') });
+    expect(r.code).toBe(1);
+    const at = printed(r.stderr).filter((d) => d.severity === 'Error').map((d) => d.at);
+    expect(at).toEqual(['main.pkr.hcl:5:1', 'main.pkr.hcl:5:1', 'main.pkr.hcl:10:1']);
+    expect(r.stderr).toContain('ssh_host must be set');
+    expect(r.stderr).toContain('one authentication method must be set');
+    expect(r.stderr).toContain('set exactly one of source or content');
+  });
+});
