@@ -159,6 +159,77 @@ build {
     expect(r.stdout).not.toContain('never runs');
   });
 
+  it('shell: scripts, remote_path, binary and inline_shebang; file: sources, generated, trailing-slash destinations', () => {
+    const remote = scratch(sshd, 'more-options');
+    const two = '#!/bin/sh\necho two\r\n';
+    const dir = ws({
+      'scripts/one.sh': '#!/bin/sh\necho "one at $0"\n',
+      'scripts/two.sh': two,
+      'payload/a.txt': 'a\n',
+      'payload/b.txt': 'b\n',
+      't.pkr.hcl': `
+source "null" "t" {
+  ${sshd.sourceHcl()}
+}
+build {
+  sources = ["source.null.t"]
+  provisioner "shell" {
+    scripts     = ["scripts/one.sh", "scripts/two.sh"]
+    remote_path = "${remote}/fixed path.sh"
+    binary      = true
+    skip_clean  = true
+  }
+  provisioner "shell" {
+    inline         = ["echo \\"bash=$\${BASH_VERSION:+yes}\\""]
+    inline_shebang = "/bin/bash -e"
+    remote_folder  = "${remote}"
+    remote_file    = "bash.sh"
+    skip_clean     = true
+  }
+  provisioner "shell" {
+    inline        = ["#!/bin/bash", "echo \\"default bash=$\${BASH_VERSION:+yes}\\""]
+    remote_folder = "${remote}"
+    remote_file   = "default.sh"
+    skip_clean    = true
+  }
+  provisioner "file" {
+    sources     = ["payload/a.txt", "payload/b.txt"]
+    destination = "${remote}/multi/"
+  }
+  provisioner "shell-local" {
+    inline = ["echo made during the build > generated.txt"]
+  }
+  provisioner "file" {
+    source      = "generated.txt"
+    destination = "${remote}/gen/"
+    generated   = true
+  }
+  provisioner "file" {
+    source      = "${remote}/multi/b.txt"
+    destination = "down/"
+    direction   = "download"
+  }
+}
+`,
+    });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: env(dir) });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // Each script of `scripts` is uploaded to remote_path in turn; binary keeps the CRLF of the last.
+    expect(r.stdout).toContain(`    null.t: one at ${remote}/fixed path.sh`);
+    expect(r.stdout).toContain('==> null.t: Provisioning with shell script: scripts/two.sh');
+    expect(readFileSync(`${remote}/fixed path.sh`, 'latin1')).toBe(two);
+    expect(r.stdout).toContain('    null.t: bash=yes');
+    expect(readFileSync(`${remote}/bash.sh`, 'utf8')).toBe('#!/bin/bash -e\necho "bash=${BASH_VERSION:+yes}"\n');
+    // As Packer: the default shebang comes first, so the script's own #!/bin/bash is a comment.
+    expect(r.stdout).toContain('    null.t: default bash=\n');
+    expect(readFileSync(`${remote}/default.sh`, 'utf8')).toMatch(/^#!\/bin\/sh -e\n#!\/bin\/bash\n/);
+    expect(readFileSync(`${remote}/multi/a.txt`, 'utf8')).toBe('a\n');
+    expect(readFileSync(`${remote}/multi/b.txt`, 'utf8')).toBe('b\n');
+    expect(readFileSync(`${remote}/gen/generated.txt`, 'utf8')).toBe('made during the build\n');
+    expect(readFileSync(join(dir, 'down', 'b.txt'), 'utf8')).toBe('b\n');
+  });
+
   it('waits for an sshd that comes up 5 s after the build started', async () => {
     const late = await Sshd.start();
     cleanups.push(() => late.dispose());
