@@ -352,3 +352,106 @@ describe('kiln fmt flags, spelled as Packer spells them', () => {
     expect(read('x.pkr.hcl')).toBe(UNFORMATTED);
   });
 });
+
+describe('template blocks and their diagnostics', () => {
+  const NULL_BUILD = 'source "null" "n" {\n  communicator = "none"\n}\nbuild {\n  sources = ["source.null.n"]\n}\n';
+
+  it('nullable = false refuses a null value where it is given; nullable variables take null', () => {
+    const dir = ws({
+      'main.pkr.hcl': `variable "strict" {\n  type     = string\n  nullable = false\n}\nvariable "loose" {\n  type    = string\n  default = "x"\n}\n${NULL_BUILD}`,
+      'x.auto.pkrvars.hcl': 'strict = null\nloose  = null\n',
+    });
+    const r = kiln(['validate', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Error: Invalid value for variable');
+    expect(r.stderr).toContain('x.auto.pkrvars.hcl:1:10');
+    expect(r.stderr).toContain('The variable "strict" is not nullable');
+    expect(r.stderr).not.toContain('"loose"');
+    const ok = ws({ 'main.pkr.hcl': `variable "loose" {\n  type    = string\n  default = "x"\n}\n${NULL_BUILD}`, 'x.auto.pkrvars.hcl': 'loose = null\n' });
+    expect(kiln(['console', '--eval', 'var.loose == null', ok]).stdout).toBe('true\n');
+  });
+
+  it('a variables {} block declares variables with defaults, set like any other', () => {
+    const dir = ws({ 'main.pkr.hcl': `variables {\n  region = "eu-west-1"\n  zones  = ["a", "b"]\n}\n${NULL_BUILD}` });
+    expect(kiln(['console', '--eval', 'var.region', '--eval', 'length(var.zones)', dir]).stdout).toBe('"eu-west-1"\n2\n');
+    expect(kiln(['console', '--eval', 'var.region', '-var', 'region=us-east-2', dir]).stdout).toBe('"us-east-2"\n');
+  });
+
+  it('env() works in a variable default and is refused anywhere else, saying what to do', () => {
+    const dir = ws({ 'main.pkr.hcl': `variable "home" {\n  default = env("KILN_TEST_HOME")\n}\nlocals {\n  user = env("USER")\n}\n${NULL_BUILD}` });
+    const r = kiln(['validate', dir], { env: { KILN_TEST_HOME: '/home/ci' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Error: Function not available here');
+    expect(r.stderr).toMatch(/main\.pkr\.hcl:5:10:\n\s+5 \|   user = env\("USER"\)\n\s+\|\s+\^\^\^\n/);
+    expect(r.stderr).toContain('declare a variable with default = env("NAME") and use var.NAME here');
+    expect(printedErrors(r.stderr)).toEqual(['Function not available here']);
+    const ok = ws({ 'main.pkr.hcl': `variable "home" {\n  default = env("KILN_TEST_HOME")\n}\n${NULL_BUILD}` });
+    expect(kiln(['console', '--eval', 'var.home', ok], { env: { KILN_TEST_HOME: '/home/ci' } }).stdout).toBe('"/home/ci"\n');
+  });
+
+  it('a nested source block may fill unset fields but not change one the source already sets', () => {
+    const dir = ws({
+      'main.pkr.hcl': `source "file" "f" {\n  content = "hello"\n}\nbuild {\n  source "source.file.f" {\n    name    = "g"\n    target  = "out.txt"\n    content = "other"\n  }\n}\n`,
+    });
+    const r = kiln(['validate', dir]);
+    expect(r.code).toBe(1);
+    expect(printedErrors(r.stderr)).toEqual(['Duplicate argument']);
+    expect(r.stderr).toContain('main.pkr.hcl:8:5');
+    expect(r.stderr).toMatch(/The argument "content" was already set at \S*main\.pkr\.hcl:2,3\./);
+  });
+
+  it('plan JSON: a nested block is an object when single and a list of objects when repeated', () => {
+    const dir = ws({
+      'main.pkr.hcl': `source "amazon-ebs" "one" {
+  launch_block_device_mappings {
+    device_name = "/dev/sda1"
+    volume_size = 20
+  }
+}
+source "amazon-ebs" "two" {
+  launch_block_device_mappings {
+    device_name = "/dev/sda1"
+  }
+  dynamic "launch_block_device_mappings" {
+    for_each = ["sdb", "sdc"]
+    content {
+      device_name = "/dev/\${launch_block_device_mappings.value}"
+    }
+  }
+}
+build {
+  sources = ["source.amazon-ebs.one", "source.amazon-ebs.two"]
+}
+`,
+    });
+    const r = kiln(['plan', '--json', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const [one, two] = JSON.parse(r.stdout).builds;
+    expect(one.config.launch_block_device_mappings).toEqual({ device_name: '/dev/sda1', volume_size: 20 });
+    expect(two.config.launch_block_device_mappings).toEqual([{ device_name: '/dev/sda1' }, { device_name: '/dev/sdb' }, { device_name: '/dev/sdc' }]);
+  });
+
+  it('a cycle among locals is reported once, with its whole chain, at the reference that closes it', () => {
+    const dir = ws({ 'main.pkr.hcl': `locals {\n  a = "\${local.b}-x"\n  b = local.c\n  c = upper(local.a)\n}\n${NULL_BUILD}` });
+    const r = kiln(['validate', dir]);
+    expect(r.code).toBe(1);
+    expect(printedErrors(r.stderr)).toEqual(['Cycle in local values']);
+    expect(r.stderr).toContain('main.pkr.hcl:4:13');
+    expect(r.stderr).toContain('These values refer to each other in a loop: local.a → local.b → local.c → local.a.');
+  });
+
+  it('an unknown block type gets a "did you mean", at top level and inside a build', () => {
+    const dir = ws({ 'main.pkr.hcl': `${NULL_BUILD}buidl {}\nbuild {\n  sources = ["source.null.n"]\n  provisionr "shell-local" {\n    inline = ["true"]\n  }\n}\n` });
+    const r = kiln(['validate', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('main.pkr.hcl:7:1');
+    expect(r.stderr).toContain('Blocks of type "buidl" are not expected at the top level of a template. Did you mean "build"?');
+    expect(r.stderr).toContain('main.pkr.hcl:10:3');
+    expect(r.stderr).toMatch(/Blocks of type "provisionr" are not expected [^\n]*\. Did you mean "provisioner"\?/);
+  });
+});
+
+/** The summaries of the errors kiln printed, in order. */
+function printedErrors(stderr: string): string[] {
+  return [...stderr.matchAll(/^Error: (.*)$/gm)].map((m) => m[1]!);
+}
