@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiln, workspace } from '../../helpers/cli.js';
 import { skipWithout } from '../../helpers/components.js';
 import { BUSYBOX, PODMAN, SKOPEO, UMOCI, startPodman, type RunningPodman } from '../../helpers/oci-components.js';
+import { zstdAvailable } from '../../../src/formats/oci/index.js';
 import { busyboxRootfs, sh } from './fixtures.js';
 
 const missing = [SKOPEO, UMOCI, BUSYBOX, PODMAN].some((c) => skipWithout(c));
@@ -36,7 +37,8 @@ source "oci" "app" {
   base          = "oci-layout:out/layout:base"
   export_layout = "out/layout"
   tag           = ["app"]
-  changes       = ["CMD [\\"/bin/cat\\", \\"/etc/motd\\"]", "WORKDIR /srv", "EXPOSE 8080", "USER 0"]
+  # CMD before ENTRYPOINT in one list: the CMD stays (Docker drops only an inherited one).
+  changes       = ["CMD [\\"/etc/motd\\"]", "ENTRYPOINT [\\"/bin/cat\\"]", "WORKDIR /srv", "EXPOSE 8080", "USER 0", "VOLUME [\\"/srv/data\\"]", "STOPSIGNAL SIGQUIT"]
 }
 build {
   sources = ["source.oci.app"]
@@ -119,6 +121,17 @@ describe.skipIf(missing)('oci builder', () => {
     expect(cfg.config.WorkingDir).toBe('/srv');
     expect(cfg.config.ExposedPorts).toEqual({ '8080/tcp': {} });
     expect(cfg.config.Env).toEqual(['GREETING=hello']);
+    expect(cfg.config.Entrypoint).toEqual(['/bin/cat']);
+    expect(cfg.config.Cmd).toEqual(['/etc/motd']);
+    expect(cfg.config.User).toBe('0');
+    expect(cfg.config.Volumes).toEqual({ '/srv/data': {} });
+    expect(cfg.config.StopSignal).toBe('SIGQUIT');
+    // One history entry per image built, each layer accounted for.
+    expect(cfg.history.map((h: { created_by: string; empty_layer?: boolean }) => [h.created_by, h.empty_layer ?? false])).toEqual([
+      ['kiln oci builder (oci.base)', false],
+      ['kiln oci builder (oci.app)', false],
+    ]);
+    expect(cfg.history.every((h: { created: string }) => h.created === '2023-11-14T22:13:20Z')).toBe(true);
   });
 
   it('gives shell commands a minimal /dev: the harmless devices work, the host\'s disks and /dev/kvm are not there', () => {
@@ -194,6 +207,24 @@ describe.skipIf(missing)('oci builder', () => {
       expect(out).toContain('EXPOSE eighty');
     } finally {
       bad.cleanup();
+    }
+  });
+
+  it('checks compression = "zstd" against the Node.js it runs on, naming the version needed', () => {
+    const z = workspace({ 'z.pkr.hcl': `source "oci" "x" {\n  base = "scratch"\n  compression = "zstd"\n}\nbuild { sources = ["source.oci.x"] }\n` });
+    try {
+      const r = kiln(['validate', 'z.pkr.hcl'], { cwd: z.dir });
+      // node:zlib's zstd is what kiln needs; whether this Node.js has it decides the answer.
+      if (zstdAvailable()) {
+        expect(r.code).toBe(0);
+      } else {
+        expect(r.code).toBe(1);
+        const out = r.stdout + r.stderr;
+        expect(out).toContain('z.pkr.hcl:3:17');
+        expect(out).toContain(`compression = "zstd" needs zstd, which node:zlib has from Node.js 22.15 (or 23.8) on; this is Node.js ${process.version}`);
+      }
+    } finally {
+      z.cleanup();
     }
   });
 
