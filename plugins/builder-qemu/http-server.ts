@@ -18,13 +18,26 @@ export interface HttpSource {
   content?: Readonly<Record<string, string>>;
 }
 
+/** The decoded path of a request, or undefined when it is malformed (a stray `%`). */
+function requestPath(url: string | undefined): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url ?? '/', 'http://x').pathname);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startHttpServer(ctx: BuildContext<unknown>, source: HttpSource, portMin: number, portMax: number, bind = '127.0.0.1'): Promise<{ port: number }> {
   const root = source.directory !== undefined ? resolve(source.directory) : undefined;
   const content = new Map(Object.entries(source.content ?? {}).map(([k, v]) => [`/${k.replace(/^\/+/, '')}`, v]));
   const server: Server = createServer((req, res) => {
     void (async () => {
-      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-      ctx.ui.message(`HTTP ${req.method ?? 'GET'} ${path}`);
+      const path = requestPath(req.url);
+      ctx.ui.message(`HTTP ${req.method ?? 'GET'} ${path ?? req.url ?? ''}`);
+      if (path === undefined) {
+        res.writeHead(400).end('bad request path\n');
+        return;
+      }
       const text = content.get(path);
       if (text !== undefined) {
         res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
@@ -42,7 +55,11 @@ export async function startHttpServer(ctx: BuildContext<unknown>, source: HttpSo
         }
       }
       res.writeHead(404).end('not found\n');
-    })();
+    })().catch(() => {
+      // Whatever a request does (a read error mid-stream), it must not bring the build down.
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
   });
   for (let attempt = 0; ; attempt++) {
     const port = await freePort(portMin, portMax, 'the HTTP server');
