@@ -11,6 +11,8 @@ export interface LaunchPlan {
   accel: 'kvm' | 'tcg' | 'none';
   vmName: string;
   disk: string;
+  /** disk_additional_size's disks, in order. */
+  additionalDisks: readonly string[];
   /** The install ISO (when not disk_image). */
   iso?: string;
   /** The cd_files/cd_content (or cloud-init seed) image. */
@@ -36,17 +38,23 @@ export function qemuArgv(c: QemuConfig, p: LaunchPlan): string[] {
   defaults.push(['-machine', p.accel === 'none' ? `type=${c.machine_type}` : `type=${c.machine_type},accel=${p.accel}`]);
   defaults.push(['-m', `${c.memory}M`]);
   defaults.push(['-smp', String(c.cpus)]);
+  if (c.cpu_model !== undefined) defaults.push(['-cpu', c.cpu_model]);
+  if (c.firmware !== undefined) defaults.push(['-bios', c.firmware]);
   if (p.noDisplay) defaults.push(['-display', 'none']);
+  else if (c.display !== undefined && !c.use_default_display) defaults.push(['-display', c.display]);
   defaults.push(['-serial', `file:${p.serialLog}`]);
   defaults.push(['-qmp', `unix:${p.qmpSocket},server=on,wait=off`]);
   const fwd = p.sshHostPort !== undefined ? `,hostfwd=tcp:127.0.0.1:${p.sshHostPort}-:22` : '';
   defaults.push(['-netdev', `user,id=user.0${fwd}`]);
   defaults.push(['-device', `${c.net_device},netdev=user.0`]);
-  const drive = `file=${driveFile(p.disk)},cache=${c.disk_cache},discard=${c.disk_discard},format=${c.format},detect-zeroes=${c.disk_detect_zeroes}`;
+  const disks = [p.disk, ...p.additionalDisks];
+  const drive = (path: string) => `file=${driveFile(path)},cache=${c.disk_cache},discard=${c.disk_discard},format=${c.format},detect-zeroes=${c.disk_detect_zeroes}`;
   if (c.disk_interface === 'virtio-scsi') {
-    defaults.push(['-device', 'virtio-scsi-pci,id=scsi0'], ['-device', 'scsi-hd,bus=scsi0.0,drive=drive0'], ['-drive', `if=none,id=drive0,${drive}`]);
+    // One controller; each disk is a scsi-hd on it.
+    defaults.push(['-device', 'virtio-scsi-pci,id=scsi0']);
+    for (const [i, d] of disks.entries()) defaults.push(['-device', `scsi-hd,bus=scsi0.0,drive=drive${i}`], ['-drive', `if=none,id=drive${i},${drive(d)}`]);
   } else {
-    defaults.push(['-drive', `if=${c.disk_interface},${drive}`]);
+    for (const d of disks) defaults.push(['-drive', `if=${c.disk_interface},${drive(d)}`]);
   }
   if (p.iso !== undefined) defaults.push(['-drive', `file=${driveFile(p.iso)},media=cdrom,readonly=on`]);
   if (p.cd !== undefined) defaults.push(['-drive', `file=${driveFile(p.cd)},media=cdrom,readonly=on`]);

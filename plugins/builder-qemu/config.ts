@@ -4,9 +4,10 @@
  *
  * kiln differences (documented in the README): ports are forwarded on 127.0.0.1 only; the HTTP
  * server listens on 127.0.0.1 (the guest reaches it as 10.0.2.2 through QEMU's user network);
- * keys are typed over QMP (no VNC: vnc_* options are accepted and ignored); with a temporary SSH
- * key and `disk_image = true` and no CD of its own, kiln attaches a cloud-init NoCloud seed that
- * installs the key.
+ * keys are typed over QMP (no VNC: vnc_* and disable_vnc are accepted and ignored, as is
+ * qmp_enable: QMP is always on); with a temporary SSH key and `disk_image = true` and no CD of
+ * its own, kiln attaches a cloud-init NoCloud seed that installs the key. Packer options kiln
+ * does not implement are named as such in the error (UNSUPPORTED below).
  */
 import { checkSsh, duration, sshFields, z } from '../../src/sdk/index.js';
 
@@ -22,6 +23,34 @@ export function parseDiskSize(v: string | number): number | undefined {
 
 const stringList = z.array(z.string());
 
+/**
+ * Packer qemu options kiln does not implement, and what to do instead. They are named in the
+ * error (rather than "unknown key"), so a Packer template's author knows the option was
+ * recognised and what to change.
+ */
+const UNSUPPORTED = {
+  floppy_files: 'kiln attaches no floppy drive; put the files on a CD with cd_files (or cd_content)',
+  floppy_dirs: 'kiln attaches no floppy drive; put the directories on a CD with cd_files',
+  floppy_content: 'kiln attaches no floppy drive; use cd_content',
+  floppy_label: 'kiln attaches no floppy drive; use cd_files with cd_label',
+  efi_boot: 'pass the UEFI firmware with firmware (-bios) or the pflash drives with qemuargs',
+  efi_firmware_code: 'pass the UEFI firmware with firmware (-bios) or the pflash drives with qemuargs',
+  efi_firmware_vars: 'pass the UEFI variables drive with qemuargs',
+  efi_drop_efivars: 'pass the UEFI drives with qemuargs',
+  vtpm: 'add a TPM with qemuargs (-chardev, -tpmdev, -device)',
+  tpm_device_type: 'add a TPM with qemuargs (-chardev, -tpmdev, -device)',
+  qmp_socket: "kiln keeps its QMP socket in the build's temporary directory; remove the option",
+  iso_skip_cache: 'kiln always downloads into its cache (local files are used in place)',
+  net_bridge: 'kiln uses QEMU user networking only; a bridge can be set up with qemuargs (-netdev)',
+  cdrom_interface: 'CDs are attached as IDE CD-ROMs; give another interface with qemuargs (-drive)',
+  boot_steps: 'use boot_command',
+} as const;
+type UnsupportedOption = keyof typeof UNSUPPORTED;
+const unsupportedFields = Object.fromEntries(Object.keys(UNSUPPORTED).map((k) => [k, z.unknown().optional()])) as {
+  [K in UnsupportedOption]: z.ZodOptional<z.ZodUnknown>;
+};
+const diskSize = z.union([z.string(), z.number()]);
+
 export const schema = z
   .object({
     ...sshFields,
@@ -31,7 +60,9 @@ export const schema = z
     iso_target_path: z.string().optional(),
     disk_image: z.boolean().default(false),
     use_backing_file: z.boolean().default(false),
-    disk_size: z.union([z.string(), z.number()]).default('40960M'),
+    disk_size: diskSize.default('40960M'),
+    /** More empty disks, `<vm_name>-1`, `<vm_name>-2`…, on the same interface and in the same format. */
+    disk_additional_size: z.array(diskSize).default([]),
     skip_resize_disk: z.boolean().default(false),
     format: z.enum(['qcow2', 'raw'], { message: 'format must be "qcow2" or "raw"' }).default('qcow2'),
     skip_compaction: z.boolean().default(false),
@@ -41,6 +72,15 @@ export const schema = z
     cpus: z.number().int().min(1, 'cpus must be at least 1').default(1),
     memory: z.number().int().min(16, 'memory is in MiB and must be at least 16').default(512),
     machine_type: z.string().default('pc'),
+    cpu_model: z.string().min(1, 'cpu_model must not be empty').optional(),
+    /** A firmware file given to QEMU's -bios. */
+    firmware: z.string().min(1, 'firmware must not be empty').optional(),
+    /** QEMU's -display when a window is shown (not headless). */
+    display: z.string().min(1, 'display must not be empty').optional(),
+    /** Pass no -display at all and let QEMU choose, when a window is shown. */
+    use_default_display: z.boolean().default(false),
+    // Accepted so Packer templates run unchanged: kiln always drives the VM over QMP.
+    qmp_enable: z.boolean().optional(),
     net_device: z.string().default('virtio-net'),
     disk_interface: z.string().default('virtio'),
     disk_cache: z.string().default('writeback'),
@@ -72,6 +112,8 @@ export const schema = z
     vnc_port_min: z.number().int().optional(),
     vnc_port_max: z.number().int().optional(),
     vnc_use_password: z.boolean().optional(),
+    disable_vnc: z.boolean().optional(),
+    ...unsupportedFields,
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -79,6 +121,12 @@ export const schema = z
     if (urls.length === 0) ctx.addIssue({ code: 'custom', path: ['iso_url'], message: 'iso_url (or iso_urls) must be set: the install ISO, or the disk image with disk_image = true' });
     if (c.iso_url !== undefined && c.iso_urls !== undefined) ctx.addIssue({ code: 'custom', path: ['iso_urls'], message: 'set only one of iso_url and iso_urls' });
     if (c.iso_checksum === undefined) ctx.addIssue({ code: 'custom', path: ['iso_checksum'], message: 'iso_checksum must be set, e.g. "sha256:…", "file:https://…/SHA256SUMS", or "none"' });
+    for (const key of Object.keys(UNSUPPORTED) as UnsupportedOption[]) {
+      if (c[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} is not supported by kiln: ${UNSUPPORTED[key]}` });
+    }
+    for (const [i, size] of c.disk_additional_size.entries()) {
+      if (parseDiskSize(size) === undefined) ctx.addIssue({ code: 'custom', path: ['disk_additional_size', i], message: `disk_additional_size "${size}" is not a size: write MiB as a number, or like "10G"` });
+    }
     if (parseDiskSize(c.disk_size) === undefined) ctx.addIssue({ code: 'custom', path: ['disk_size'], message: `disk_size "${c.disk_size}" is not a size: write MiB as a number, or like "10G" or "40960M"` });
     if (c.use_backing_file && (!c.disk_image || c.format !== 'qcow2')) {
       ctx.addIssue({ code: 'custom', path: ['use_backing_file'], message: 'use_backing_file needs disk_image = true and format = "qcow2"' });

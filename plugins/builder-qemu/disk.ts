@@ -1,7 +1,8 @@
 /**
  * The VM's disk, as Packer's qemu steps make it (all through qemu-img): a new empty disk for an
  * ISO install; for `disk_image = true` a converted copy of the image, or a qcow2 overlay on it
- * with `use_backing_file`; then grown to disk_size (never shrunk); and after the build compacted
+ * with `use_backing_file`; then grown to disk_size (never shrunk); any disk_additional_size disks;
+ * and after the build compacted
  * with `qemu-img convert` (qcow2 only, unless skip_compaction).
  */
 import { rename, rm, stat } from 'node:fs/promises';
@@ -35,6 +36,14 @@ export async function prepareDisk(ctx: BuildContext<QemuConfig>, disk: string, s
     await qemuImg(['resize', '-q', '-f', c.format, disk, String(sizeBytes)], q);
   } else if (sizeBytes < current) {
     ctx.ui.message(`disk_size (${sizeBytes} bytes) is smaller than the image (${current} bytes): the disk keeps the image's size`);
+  }
+}
+
+/** disk_additional_size's empty disks, in the VM's format (as Packer names them: `<vm_name>-1`, …). */
+export async function createAdditionalDisks(ctx: BuildContext<QemuConfig>, disks: readonly string[], sizes: readonly number[]): Promise<void> {
+  for (const [i, disk] of disks.entries()) {
+    ctx.ui.say(`Creating additional ${ctx.config.format} disk ${disk} (${sizes[i]!} bytes)`);
+    await qemuImg(['create', '-q', '-f', ctx.config.format, disk, String(sizes[i]!)], { signal: ctx.signal, resources: ctx.resources });
   }
 }
 

@@ -8,7 +8,7 @@
  * or by `kiln cleanup` (reaper `qemu.vm`). The serial console goes to `<build>-serial.log` beside
  * the build's log in the run's folder, not into output_directory: it must survive a failed build
  * (whose output directory is removed, as Packer does) and stay out of the artifact, whose files
- * are the disk alone so `compress`, `checksum` and the disk post-processors take it as Packer's.
+ * are the disks alone so `compress`, `checksum` and the disk post-processors take it as Packer's.
  * Its last lines are part of boot and SSH errors.
  */
 import { existsSync } from 'node:fs';
@@ -37,7 +37,7 @@ import { parseBootCommand, type BootAction } from './boot-command.js';
 import { cdEntries, cloudInitSeed } from './cd.js';
 import { parseDiskSize, schema, type QemuConfig } from './config.js';
 import { withConsole } from './console.js';
-import { compactDisk, prepareDisk } from './disk.js';
+import { compactDisk, createAdditionalDisks, prepareDisk } from './disk.js';
 import { fetchImage, PARTIAL_DOWNLOAD_KIND, PARTIAL_DOWNLOAD_NAME } from './download.js';
 import { startHttpServer, USER_NET_HOST_IP } from './http-server.js';
 import { freePort } from './ports.js';
@@ -120,6 +120,7 @@ const qemuBuilder = builder({
     const disk = join(outputDir, vmName);
     const serialLog = await buildLogFile(ctx, '-serial.log');
     const sizeBytes = parseDiskSize(c.disk_size)!;
+    const additionalDisks = c.disk_additional_size.map((_, i) => `${disk}-${i + 1}`);
     let succeeded = false;
 
     await ctx.step('check programs', () => checkPrograms([c.qemu_binary, 'qemu-img']));
@@ -131,7 +132,10 @@ const qemuBuilder = builder({
 
     const urls = c.iso_urls ?? [c.iso_url!];
     const source = await ctx.step('download', () => fetchImage(ctx, urls, c.iso_checksum!, c.iso_target_path));
-    await ctx.step('create disk', () => prepareDisk(ctx, disk, c.disk_image ? source : undefined, sizeBytes));
+    await ctx.step('create disk', async () => {
+      await prepareDisk(ctx, disk, c.disk_image ? source : undefined, sizeBytes);
+      await createAdditionalDisks(ctx, additionalDisks, c.disk_additional_size.map((s) => parseDiskSize(s)!));
+    });
 
     const tempKey = usesTemporaryKey(c) ? await ctx.step('create temporary SSH key', () => temporaryKeyPair(ctx, c)) : undefined;
     const work = await ctx.tempDir('kiln-qemu-');
@@ -191,7 +195,7 @@ const qemuBuilder = builder({
           templateVars.set('SSHHostPort', String(sshHostPort));
           ctx.generatedData.set('SSHHostPort', String(sshHostPort));
         }
-        const argv = qemuArgv(c, { accel, vmName, disk, iso: c.disk_image ? undefined : source, cd, sshHostPort, qmpSocket, serialLog, noDisplay, templateVars });
+        const argv = qemuArgv(c, { accel, vmName, disk, additionalDisks, iso: c.disk_image ? undefined : source, cd, sshHostPort, qmpSocket, serialLog, noDisplay, templateVars });
         ctx.ui.say(`Starting VM${sshHostPort !== undefined ? `, forwarding 127.0.0.1:${sshHostPort} to the guest's SSH port` : ''}`);
         ctx.ui.message(`Qemu args: ${argv.join(' ')}`);
         const started = await spawnQemu(ctx.resources, argv, `QEMU VM ${vmName} (${ctx.buildName})`);
@@ -257,10 +261,12 @@ const qemuBuilder = builder({
       ctx.ui.message(`VM stopped (${how})`);
     });
     await comm?.close();
-    await ctx.step('compact disk', () => compactDisk(ctx, disk));
+    await ctx.step('compact disk', async () => {
+      for (const d of [disk, ...additionalDisks]) await compactDisk(ctx, d);
+    });
 
     succeeded = true;
-    const files = [disk];
+    const files = [disk, ...additionalDisks];
     ctx.generatedData.set('ID', vmName);
     const artifact: Artifact = {
       builderId: BUILDER_ID,
@@ -270,7 +276,7 @@ const qemuBuilder = builder({
       state: {
         generated_data: Object.fromEntries(ctx.generatedData),
         diskName: vmName,
-        diskPaths: [disk],
+        diskPaths: files,
         diskType: c.format,
         diskSize: (await qemuImgInfo(disk, c.format, { signal: ctx.signal })).virtualSize,
         domainType: accel,

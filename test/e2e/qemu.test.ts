@@ -12,6 +12,7 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -210,6 +211,71 @@ build {
     // The console log is kept beside the build's log, outside the artifact.
     expect(existsSync(serialLogOf(dir, 'qemu.tiny'))).toBe(true);
     expect(r.stdout).toContain(`Serial console log: ${serialLogOf(dir, 'qemu.tiny')}`);
+  }, 5 * 60_000);
+
+  it('non-default hardware, iso_urls falling back to a good file:// URL, cd_files and http_directory on a real VM', async () => {
+    if (skipVm) return;
+    const dir = tinyWorkspace(`
+  communicator         = "none"
+  boot_wait            = "15s"
+  shutdown_timeout     = "1s"
+  machine_type         = "q35"
+  net_device           = "e1000"
+  disk_interface       = "virtio-scsi"
+  disk_additional_size = ["4M"]
+  cd_files             = ["cd/hello.txt"]
+  http_directory       = "www"
+  http_port_min        = 18100
+  http_port_max        = 18199`);
+    mkdirSync(join(dir, 'cd'));
+    writeFileSync(join(dir, 'cd', 'hello.txt'), 'on the CD\n');
+    mkdirSync(join(dir, 'www'));
+    writeFileSync(join(dir, 'www', 'ks.cfg'), 'kickstart\n');
+    writeFileSync(join(dir, 'secret.txt'), 'outside the http_directory\n');
+    writeFileSync(
+      join(dir, 't.pkr.hcl'),
+      readFileSync(join(dir, 't.pkr.hcl'), 'utf8').replace('iso_url          = "disk.raw"', `iso_urls = ["${dir}/missing.raw", "file://${dir}/disk.raw"]`),
+    );
+    const p = kilnProcess(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    let stdout = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (stdout += c.toString()));
+    const closed = new Promise<number | null>((resolve) => p.on('close', resolve));
+    // While the VM boots, the server answers as the guest would be answered (it listens on 127.0.0.1).
+    const deadline = Date.now() + 120_000;
+    let port: string | undefined;
+    while (!port && Date.now() < deadline && p.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 100));
+      port = /Starting VM/.test(stdout) ? /Starting HTTP server on port (\d+)/.exec(stdout)?.[1] : undefined;
+    }
+    expect(port, stdout).toBeDefined();
+    const get = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: Number(port), path }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', (e) => reject(new Error(`GET ${path}: ${e.message}\n${stdout}`)));
+        req.end();
+      });
+    expect(await get('/ks.cfg')).toEqual({ status: 200, body: 'kickstart\n' });
+    for (const escape of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/www/..%2f..%2fsecret.txt']) expect((await get(escape)).status, escape).toBe(404);
+    // A malformed path is refused; it used to crash kiln with a stack trace and leave the VM running.
+    expect((await get('/%zz')).status).toBe(400);
+    expect(await get('/ks.cfg')).toEqual({ status: 200, body: 'kickstart\n' });
+    expect(await closed, stdout).toBe(0);
+
+    expect(stdout).toMatch(/missing\.raw/);
+    expect(stdout).toMatch(/-machine type=q35,accel=tcg/);
+    expect(stdout).toContain('-device e1000,netdev=user.0');
+    expect(stdout).toMatch(/-device virtio-scsi-pci,id=scsi0 -device scsi-hd,bus=scsi0\.0,drive=drive0 -drive if=none,id=drive0,file=[^ ]*packer-tiny,.* -device scsi-hd,bus=scsi0\.0,drive=drive1 -drive if=none,id=drive1,file=[^ ]*packer-tiny-1,/);
+    expect(stdout).toMatch(/CD image .*cd\.iso: hello\.txt/);
+    expect(stdout).toMatch(/-drive file=[^ ]*cd\.iso,media=cdrom,readonly=on/);
+    expect(readFileSync(serialLogOf(dir, 'qemu.tiny'), 'utf8')).toContain(TINY_READY);
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['packer-tiny', 'packer-tiny-1']);
+    const extra = JSON.parse(qemuImg(['info', '--output=json', join(dir, 'out', 'packer-tiny-1')])) as { format: string; 'virtual-size': number };
+    expect(extra).toMatchObject({ format: 'raw', 'virtual-size': 4 << 20 });
   }, 5 * 60_000);
 
   it('a guest that never brings SSH up: the timeout error shows the last console lines', () => {

@@ -29,6 +29,7 @@ function plan(over: Partial<LaunchPlan> = {}): LaunchPlan {
     accel: 'tcg',
     vmName: 'vm',
     disk: '/out/vm',
+    additionalDisks: [],
     sshHostPort: 2345,
     qmpSocket: '/tmp/q.sock',
     serialLog: '/out/vm-serial.log',
@@ -43,6 +44,19 @@ function plan(over: Partial<LaunchPlan> = {}): LaunchPlan {
 }
 
 describe('qemu config', () => {
+  it("names Packer options kiln does not implement as such, and accepts qmp_enable (QMP is always on)", () => {
+    const r = schema.safeParse({ ...base, floppy_files: ['ks.cfg'], efi_boot: true, qmp_socket: '/tmp/q', qmp_enable: true, disk_additional_size: ['big'] });
+    expect(r.success).toBe(false);
+    const issues = r.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(issues).toContain('floppy_files: floppy_files is not supported by kiln: kiln attaches no floppy drive; put the files on a CD with cd_files (or cd_content)');
+    expect(issues.some((i) => i.startsWith('efi_boot: efi_boot is not supported by kiln: '))).toBe(true);
+    expect(issues.some((i) => i.startsWith('qmp_socket: qmp_socket is not supported by kiln: '))).toBe(true);
+    expect(issues).toContain('disk_additional_size.0: disk_additional_size "big" is not a size: write MiB as a number, or like "10G"');
+    expect(issues.join('\n')).not.toMatch(/qmp_enable|nrecognized/);
+    expect(schema.parse({ ...base, qmp_enable: true, disable_vnc: true }).disk_additional_size).toEqual([]);
+  });
+
+
   it("applies Packer's defaults", () => {
     const c = schema.parse(base);
     expect(c).toMatchObject({ format: 'qcow2', cpus: 1, memory: 512, machine_type: 'pc', net_device: 'virtio-net', disk_interface: 'virtio', boot_wait: 10_000, shutdown_timeout: 300_000, ssh_host_port_min: 2222, ssh_host_port_max: 4444, disk_size: '40960M', headless: false });
@@ -101,6 +115,29 @@ describe('QEMU command line', () => {
     expect(argv).toContain('file=/iso/x,,y.iso,media=cdrom');
     expect(argv).toContain('-boot once=d');
     expect(argv).toContain('-machine type=pc ');
+  });
+
+  it("cpu_model, firmware, display and use_default_display with Packer's meaning", () => {
+    const c = schema.parse({ ...base, cpu_model: 'host', firmware: '/usr/share/ovmf/OVMF.fd', display: 'gtk' });
+    const windowed = qemuArgv(c, plan({ noDisplay: false }));
+    expect(windowed.join(' ')).toContain('-cpu host -bios /usr/share/ovmf/OVMF.fd -display gtk -serial');
+    // Headless (or no display to show a window on) wins over display.
+    expect(qemuArgv(c, plan({ noDisplay: true })).join(' ')).toContain('-display none');
+    const qemuDefault = qemuArgv(schema.parse({ ...base, display: 'gtk', use_default_display: true }), plan({ noDisplay: false }));
+    expect(qemuDefault).not.toContain('-display');
+    expect(qemuDefault).not.toContain('-cpu');
+    expect(qemuDefault).not.toContain('-bios');
+    // qemuargs still replace them.
+    expect(qemuArgv(schema.parse({ ...base, cpu_model: 'host', qemuargs: [['-cpu', 'max']] }), plan()).join(' ')).not.toContain('-cpu host');
+  });
+
+  it('disk_additional_size adds one drive per disk on the same interface', () => {
+    const extra = { additionalDisks: ['/out/vm-1', '/out/vm-2'] };
+    const virtio = qemuArgv(schema.parse({ ...base, disk_additional_size: ['1G', 2048] }), plan(extra)).join(' ');
+    expect(virtio).toMatch(/-drive if=virtio,file=\/out\/vm,.* -drive if=virtio,file=\/out\/vm-1,cache=writeback,discard=ignore,format=qcow2,.* -drive if=virtio,file=\/out\/vm-2,/);
+    const scsi = qemuArgv(schema.parse({ ...base, disk_interface: 'virtio-scsi', disk_additional_size: ['1G'] }), plan({ additionalDisks: ['/out/vm-1'] })).join(' ');
+    expect(scsi.match(/virtio-scsi-pci/g)).toHaveLength(1);
+    expect(scsi).toContain('-device scsi-hd,bus=scsi0.0,drive=drive1 -drive if=none,id=drive1,file=/out/vm-1,');
   });
 });
 
