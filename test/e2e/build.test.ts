@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { kiln, kilnProcess, workspace } from '../helpers/cli.js';
+import { KILN_BIN, kiln, kilnProcess, workspace } from '../helpers/cli.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -161,7 +162,34 @@ build {
     const log = readFileSync(join(dir, '.state', 'runs', run, 'logs', 'null.a.log'), 'utf8');
     expect(log).toContain('token=<sensitive>');
     expect(log).not.toContain('tok-ABCDEF-123456');
+    const json = kiln(['build', '--json', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(json.code).toBe(0);
+    expect(json.stdout).not.toContain('tok-ABCDEF-123456');
+    const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; line?: string });
+    expect(lines.filter((e) => e.type === 'output').map((e) => e.line)).toEqual(['token=<sensitive>', '<sensitive>']);
+    const mr = kiln(['build', '-machine-readable', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(mr.code).toBe(0);
+    expect(mr.stdout).not.toContain('tok-ABCDEF-123456');
+    expect(mr.stdout).toMatch(/^\d+,,ui,message, {4}null\.a: token=<sensitive>$/m);
   });
+
+  it('100 parallel builds with one manifest post-processor keep all 100 entries', () => {
+    const names = Array.from({ length: 100 }, (_, i) => `b${String(i).padStart(3, '0')}`);
+    const dir = ws({
+      't.pkr.hcl': `${names.map((n) => `source "null" "${n}" { communicator = "none" }`).join('\n')}
+build {
+  sources = [${names.map((n) => `"source.null.${n}"`).join(', ')}]
+  provisioner "shell-local" { inline = ["echo one", "echo two", "echo three"] }
+  post-processor "manifest" { output = "manifest.json" }
+}
+`,
+    });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(0);
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { builds: Array<{ name: string }> };
+    expect(m.builds.map((b) => b.name).sort()).toEqual(names);
+    expect(readdirSync(dir).filter((n) => n.includes('manifest.json') && n !== 'manifest.json')).toEqual([]);
+  }, 60_000);
 
   it('validates every job before starting any', () => {
     const dir = ws({
@@ -409,7 +437,89 @@ build {
   });
 });
 
+/** Runs kiln on a pseudo-terminal (util-linux `script`), as a person at a terminal would. */
+function kilnOnTty(args: readonly string[], dir: string, env: Record<string, string>): string {
+  const q = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+  const cmd = [process.execPath, KILN_BIN, ...args].map(q).join(' ');
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NO_COLOR')) as Record<string, string>;
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: dir, env: { ...base, TERM: 'xterm', ...env }, encoding: 'utf8' });
+  return r.stdout;
+}
+
 describe('build options and interactive provisioners', () => {
+  const ONE = (steps: string) => `source "null" "a" { communicator = "none" }\nsource "null" "b" { communicator = "none" }\nbuild {\n  sources = ["source.null.a", "source.null.b"]\n${steps}\n}\n`;
+
+  it('colours each build on a terminal; NO_COLOR and -color=false turn it off', () => {
+    const dir = ws({ 't.pkr.hcl': ONE('  provisioner "shell-local" { inline = ["echo hi"] }') });
+    const coloured = kilnOnTty(['build', 't.pkr.hcl'], dir, stateEnv(dir));
+    expect(coloured).toContain('\u001b[1;32mnull.a: output will be in this color.\u001b[0m');
+    expect(coloured).toContain('\u001b[1;36mnull.b: output will be in this color.\u001b[0m');
+    expect(coloured).toContain('\u001b[0;32m    null.a: hi\u001b[0m');
+    expect(coloured).toContain('\u001b[0;36m    null.b: hi\u001b[0m');
+    for (const [args, env] of [[['build', 't.pkr.hcl'], { NO_COLOR: '1' }], [['build', '-color=false', 't.pkr.hcl'], {}]] as const) {
+      const plain = kilnOnTty(args, dir, { ...stateEnv(dir), ...env });
+      expect(plain).toContain('    null.a: hi');
+      expect(plain).not.toContain('\u001b[');
+    }
+  });
+
+  it('-parallel-builds 1 runs the builds one at a time; the default runs them all at once', () => {
+    const tpl = `source "null" "a" { communicator = "none" }\nsource "null" "b" { communicator = "none" }\nsource "null" "c" { communicator = "none" }\nbuild {\n  sources = ["source.null.a", "source.null.b", "source.null.c"]\n  provisioner "shell-local" { inline = ["sleep 0.3"] }\n}\n`;
+    const dir = ws({ 't.pkr.hcl': tpl });
+    const order = (args: string[]): string[] => {
+      const r = kiln(['build', '--json', ...args, 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+      expect(r.code).toBe(0);
+      return r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; build?: string })
+        .filter((e) => e.type === 'build.started' || e.type === 'build.finished')
+        .map((e) => `${e.type === 'build.started' ? 'start' : 'end'} ${e.build}`);
+    };
+    expect(order(['-parallel-builds=1'])).toEqual(['start null.a', 'end null.a', 'start null.b', 'end null.b', 'start null.c', 'end null.c']);
+    expect(order([]).slice(0, 3)).toEqual(['start null.a', 'start null.b', 'start null.c']);
+    expect(order(['-parallel-builds', '2']).slice(0, 3)).toEqual(['start null.a', 'start null.b', expect.stringMatching(/^end /)]);
+  });
+
+  it('pause_before waits before the provisioner and says so', () => {
+    const dir = ws({ 't.pkr.hcl': ONE('  provisioner "shell-local" { inline = ["date +%s%N > one-${source.name}"] }\n  provisioner "shell-local" {\n    pause_before = "1s"\n    inline = ["date +%s%N > two-${source.name}"]\n  }') });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('==> null.a: Pausing 1s before the next provisioner...');
+    for (const b of ['a', 'b']) {
+      const ns = (f: string): bigint => BigInt(readFileSync(join(dir, `${f}-${b}`), 'utf8').trim());
+      expect(Number((ns('two') - ns('one')) / 1_000_000n)).toBeGreaterThanOrEqual(1000);
+    }
+  });
+
+  // Packer 1.6.6 does this for JSON templates; for HCL2 ones it ignores -force here (checked on
+  // this machine: 2 runs, then -force, leave 3 entries), which later Packer versions fixed.
+  it('-force starts the manifest afresh; without it the manifest keeps earlier runs', () => {
+    const dir = ws({ 't.pkr.hcl': ONE('  post-processor "manifest" { output = "m.json" }') });
+    const builds = (): Array<{ name: string; packer_run_uuid: string }> => (JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8')) as { builds: Array<{ name: string; packer_run_uuid: string }> }).builds;
+    expect(kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) }).code).toBe(0);
+    expect(kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) }).code).toBe(0);
+    expect(builds()).toHaveLength(4);
+    expect(new Set(builds().map((b) => b.packer_run_uuid)).size).toBe(2);
+    expect(kiln(['build', '-force', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) }).code).toBe(0);
+    expect(builds().map((b) => b.name).sort()).toEqual(['a', 'b']);
+    expect(new Set(builds().map((b) => b.packer_run_uuid)).size).toBe(1);
+  });
+
+  it('shell-local command and env: the command runs with the env map\'s values, which win over environment_vars', () => {
+    const dir = ws({
+      't.pkr.hcl': ONE(`  provisioner "shell-local" {
+    command          = "echo \\"$GREETING $WHO $PACKER_BUILD_NAME\\" > cmd-\${source.name}.txt"
+    environment_vars = ["GREETING=hello", "WHO=list"]
+    env              = { WHO = "map's \\"value\\" $HOME" }
+  }`),
+    });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'cmd-a.txt'), 'utf8')).toBe('hello map\'s "value" $HOME a\n');
+    expect(readFileSync(join(dir, 'cmd-b.txt'), 'utf8')).toBe('hello map\'s "value" $HOME b\n');
+  });
+
   it('-timestamp-ui prefixes every output line with a UTC timestamp', () => {
     const dir = ws({ 't.pkr.hcl': 'source "null" "a" { communicator = "none" }\nbuild {\n  sources = ["source.null.a"]\n  provisioner "shell-local" { inline = ["echo hi"] }\n}\n' });
     const r = kiln(['build', '-timestamp-ui', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });

@@ -4,8 +4,8 @@
  * in the same run, with the same command line. Their exit codes, finished/errored builds, the
  * lines the provisioners wrote (and their order within each build) and the manifests agree.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,32 @@ describe.skipIf(skipWithout(PACKER))('kiln against Packer 1.6.6 on the different
     expect(tail(k), why).toEqual(tail(p));
     expect(tail(k)[1], why).toBe(',error-count,1');
   });
+
+  it('100 parallel builds into one manifest: kiln keeps all 100 (Packer 1.6.6 is only recorded)', async ({ annotate }) => {
+    const names = Array.from({ length: 100 }, (_, i) => `b${String(i).padStart(3, '0')}`);
+    const tpl = `${names.map((n) => `source "null" "${n}" { communicator = "none" }`).join('\n')}
+build {
+  sources = [${names.map((n) => `"source.null.${n}"`).join(', ')}]
+  provisioner "shell-local" { inline = ["echo one", "echo two", "echo three"] }
+  post-processor "manifest" { output = "manifest.json" }
+}
+`;
+    const count = (who: 'packer' | 'kiln'): number => {
+      const dir = join(work, `hundred-${who}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 't.pkr.hcl'), tpl);
+      const [cmd, args] = who === 'packer' ? ['packer', ['build', '-color=false', '.']] : [process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'build', '.']];
+      spawnSync(cmd, args, { cwd: dir, env: { ...process.env, CHECKPOINT_DISABLE: '1', KILN_STATE_DIR: join(work, 'state') }, stdio: 'ignore' });
+      try {
+        return (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { builds: unknown[] }).builds.length;
+      } catch {
+        return 0;
+      }
+    };
+    const packer = count('packer');
+    await annotate(`Packer 1.6.6 kept ${packer} of 100 manifest entries`);
+    expect(count('kiln')).toBe(100);
+  }, 120_000);
 
   it('the kiln side left no temporary directory behind', () => {
     const left = readdirSync(tmpdir()).filter((n) => n.startsWith('kiln-shell-'));
