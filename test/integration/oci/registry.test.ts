@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,56 @@ function countingProxy(target: number): Promise<{ port: number; counts: Map<stri
     req.pipe(up);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as { port: number }).port, counts, close: () => server.close() })));
+}
+
+/**
+ * A loopback proxy in front of the registry that misbehaves: `fault` sees each request and may
+ * answer it with a status, drop the connection, or let it through with its response body passed
+ * through `mangle`.
+ */
+type Fault = 'pass' | 'reset' | number | { mangle: (b: Buffer) => Buffer };
+function faultyProxy(target: number, fault: (req: http.IncomingMessage) => Fault): Promise<{ port: number; close: () => void }> {
+  const server = http.createServer((req, res) => {
+    const f = fault(req);
+    if (f === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (typeof f === 'number') {
+      req.resume();
+      res.writeHead(f, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'the proxy says no' }] }));
+      return;
+    }
+    const up = http.request({ host: '127.0.0.1', port: target, path: req.url, method: req.method, headers: req.headers }, (r) => {
+      if (f === 'pass') {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+        return;
+      }
+      const parts: Buffer[] = [];
+      r.on('data', (c: Buffer) => parts.push(c));
+      r.on('end', () => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        res.end(f.mangle(Buffer.concat(parts)));
+      });
+    });
+    req.pipe(up);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as { port: number }).port, close: () => server.close() })));
+}
+
+/** Fails the first `n` requests `match` selects with `fault`, then lets everything through. */
+function firstN(n: number, match: (req: http.IncomingMessage) => boolean, fault: Fault, seen: string[]): (req: http.IncomingMessage) => Fault {
+  let left = n;
+  return (req) => {
+    if (left > 0 && match(req)) {
+      left--;
+      seen.push(`${req.method} ${typeof fault === 'object' ? 'mangled' : fault}`);
+      return fault;
+    }
+    return 'pass';
+  };
 }
 
 describe.skipIf(missing)('registry client', () => {
@@ -161,6 +211,59 @@ describe.skipIf(missing)('registry client', () => {
     expect([onArm.Architecture, onArm.Layers]).toEqual(['arm64', await layersOf(arm)]);
     const onAmd = JSON.parse(sh(`skopeo inspect --tls-verify=false --override-arch amd64 docker://${reg.host}/kiln/index:1`));
     expect([onAmd.Architecture, onAmd.Layers]).toEqual(['amd64', await layersOf(amd)]);
+  });
+
+  it('retries 5xx, 429 and dropped connections with backoff: push and pull still succeed', async () => {
+    const img = await makeImage(layoutDir, 'flaky', 2, 64 * 1024);
+    const seen: string[] = [];
+    const faults = [
+      firstN(1, (r) => r.method === 'HEAD', 'reset', seen),
+      firstN(2, (r) => r.method === 'POST', 503, seen),
+      firstN(1, (r) => r.method === 'PUT' && r.url!.includes('/manifests/'), 429, seen),
+      firstN(1, (r) => r.method === 'GET' && r.url!.includes('/blobs/'), 'reset', seen),
+      firstN(1, (r) => r.method === 'GET' && r.url!.includes('/manifests/'), 502, seen),
+    ];
+    const proxy = await faultyProxy(reg.port, (req) => faults.map((f) => f(req)).find((f) => f !== 'pass') ?? 'pass');
+    try {
+      const retries: string[] = [];
+      const c = () => new RegistryClient(`127.0.0.1:${proxy.port}`, { insecure: true, backoffMs: 10, retries: 3, onRetry: (m) => retries.push(m) });
+      const pushed = await pushImage(c(), await OciLayout.open(layoutDir), img, 'kiln/flaky', ['v1']);
+      expect(pushed.digest).toBe(img.digest);
+      expect(JSON.parse(sh(`skopeo inspect --tls-verify=false docker://${reg.host}/kiln/flaky:v1`)).Digest).toBe(img.digest);
+      const into = await OciLayout.open(join(ws.dir, 'flaky-pull'), { create: true });
+      const pulled = await pullImage(c(), parseReference(`127.0.0.1:${proxy.port}/kiln/flaky:v1`), into, { platform: AMD64 });
+      expect(pulled.descriptor.digest).toBe(img.digest);
+      for (const l of pulled.manifest.layers) expect(await into.hasBlob(l.digest, l.size)).toBe(true);
+      expect(seen.sort()).toEqual(['GET 502', 'GET reset', 'HEAD reset', 'POST 503', 'POST 503', 'PUT 429']);
+      expect(retries).toHaveLength(6);
+      expect(retries.some((m) => /503 .*retrying in \d+ ms \(\d\/3\)/.test(m))).toBe(true);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('refuses a blob whose bytes do not match its digest, keeping nothing of it', async () => {
+    const img = await makeImage(layoutDir, 'corrupt', 1, 32 * 1024);
+    await pushImage(client(), await OciLayout.open(layoutDir), img, 'kiln/corrupt', ['v1']);
+    const layer = (await (await OciLayout.open(layoutDir)).readJson<{ layers: Descriptor[] }>(img.digest)).layers[0]!;
+    const flip = (b: Buffer): Buffer => {
+      const copy = Buffer.from(b);
+      copy[copy.length >> 1] ^= 0xff;
+      return copy;
+    };
+    const proxy = await faultyProxy(reg.port, (req) => (req.method === 'GET' && req.url!.endsWith(`/blobs/${layer.digest}`) ? { mangle: flip } : 'pass'));
+    try {
+      const into = await OciLayout.open(join(ws.dir, 'corrupt-pull'), { create: true });
+      const c = new RegistryClient(`127.0.0.1:${proxy.port}`, { insecure: true, retries: 0 });
+      await expect(pullImage(c, parseReference(`127.0.0.1:${proxy.port}/kiln/corrupt:v1`), into, { platform: AMD64 })).rejects.toThrow(
+        `127.0.0.1:${proxy.port}/kiln/corrupt sent blob ${layer.digest} with other content: blob digest mismatch: expected ${layer.digest}`,
+      );
+      expect(await into.hasBlob(layer.digest)).toBe(false);
+      expect(readdirSync(join(ws.dir, 'corrupt-pull', 'blobs', 'sha256')).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+      expect((await into.index()).manifests).toEqual([]);
+    } finally {
+      proxy.close();
+    }
   });
 
   it('refuses plain HTTP unless insecure is set', async () => {
