@@ -99,7 +99,11 @@ export async function buildCommand(path: string, flags: BuildFlags): Promise<voi
   );
 
   try {
-    const result = await run.done;
+    // A ref'd timer keeps the process up while builds run: a step that waits only on the
+    // AbortSignal (a plugin awaiting Ctrl-C, say) holds no handle of its own, and Node would
+    // otherwise exit with "unsettled top-level await" (13) before any cleanup.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    const result = await run.done.finally(() => clearInterval(keepAlive));
     await logs.close();
     const open = ledger.openResources();
     if (open.length === 0) ledger.finish();
