@@ -111,6 +111,27 @@ build { sources = ["source.null.a"] }
     expect(r.stderr).toContain('The password must be short.');
     expect(r.stderr).not.toContain('hunter2-secret-value');
   });
+
+  it('never prints part of a sensitive value in a function error', () => {
+    const dir = ws({
+      'main.pkr.hcl': `variable "pw" {
+  default   = "hunter2-secret-value-long-enough-to-be-cut-short"
+  sensitive = true
+}
+locals {
+  parsed = jsondecode(var.pw)
+}
+source "null" "a" { communicator = "none" }
+build { sources = ["source.null.a"] }
+`,
+    });
+    const r = kiln(['validate', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('main.pkr.hcl:6:23');
+    expect(r.stderr).toContain('Call to function "jsondecode" failed: invalid JSON; the text is sensitive, so it is not shown.');
+    expect(r.stderr).not.toContain('hunter');
+    expect(r.stderr).not.toContain("'h'");
+  });
 });
 
 describe('kiln plan', () => {

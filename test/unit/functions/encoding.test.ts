@@ -115,6 +115,20 @@ describe('jsondecode', () => {
     fails('jsondecode', ['{"a": '], 'invalid JSON', 0);
     fails('jsondecode', [''], 'invalid JSON', 0);
   });
+
+  it('says where invalid sensitive JSON is wrong, never any of its text', () => {
+    const secret = (text: string): Value => Value.string(text).markSensitive();
+    for (const text of ['hunter2-secret-that-is-long-enough-to-be-truncated', '{"pw" "xyz"}', '{"pw": "xyz", ', 'okay]']) {
+      const e = fails('jsondecode', [secret(text)], 'invalid JSON', 0);
+      expect(e.message).toContain('the text is sensitive, so it is not shown');
+      expect(e.message).not.toMatch(/'.'|"/);
+      for (let i = 0; i + 3 <= text.length; i++) expect(e.message).not.toContain(text.slice(i, i + 3));
+    }
+    expect(fails('jsondecode', [secret('{\n  "pw" "x"}')], 'invalid JSON', 0).message).toContain('at line 2, column 8');
+    expect(fails('jsondecode', [secret('{"pw": ')], 'invalid JSON', 0).message).toContain('the text ends too soon');
+    // Not sensitive: V8's own message, which shows the text.
+    expect(fails('jsondecode', ['hello'], 'invalid JSON', 0).message).toContain("'h'");
+  });
 });
 
 describe('csvdecode', () => {

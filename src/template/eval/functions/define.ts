@@ -38,11 +38,15 @@ export interface FuncDef {
   description?: string;
 }
 
-/** A failure inside a function, optionally blaming one argument (0-based). */
+/**
+ * A failure inside a function, optionally blaming one argument (0-based). `sensitiveMessage` is
+ * what to say instead when an argument is sensitive, for a message that quotes part of its input.
+ */
 export class FunctionError extends Error {
   constructor(
     message: string,
     readonly argIndex?: number,
+    readonly sensitiveMessage?: string,
   ) {
     super(message);
     this.name = 'FunctionError';
@@ -85,6 +89,13 @@ export function callFunction(name: string, def: FuncDef, rawArgs: readonly Value
     args.push(v);
   });
   if (unknown) return Value.unknown(def.returnType ?? T.dynamic);
-  const result = def.impl(args, ctx);
-  return sensitive ? result.markSensitive() : result;
+  if (!sensitive) return def.impl(args, ctx);
+  try {
+    return def.impl(args, ctx).markSensitive();
+  } catch (err) {
+    // Redacting the whole value later cannot catch a fragment of it ("Unexpected token 'h',
+    // "hunter2-se"..."), so a message that may quote its input is replaced here.
+    if (err instanceof FunctionError && err.sensitiveMessage !== undefined) throw new FunctionError(err.sensitiveMessage, err.argIndex);
+    throw err;
+  }
 }

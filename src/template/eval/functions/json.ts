@@ -51,6 +51,14 @@ function fromJSON(x: unknown): Value {
   return Value.object(new Map(Object.entries(x as Record<string, unknown>).map(([k, e]) => [k, fromJSON(e)] as const)));
 }
 
+/** "line L, column C" of a UTF-16 offset, counting columns in code points. */
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = Array.from(before.slice(before.lastIndexOf('\n') + 1)).length + 1;
+  return `line ${line}, column ${column}`;
+}
+
 export const JSON_FUNCTIONS: Record<string, FuncDef> = {
   jsonencode: {
     description: 'Encodes a value as JSON.',
@@ -66,11 +74,16 @@ export const JSON_FUNCTIONS: Record<string, FuncDef> = {
     description: 'Decodes a JSON string into a value (objects become objects, arrays tuples).',
     params: [{ name: 'str', type: T.string }],
     impl([s]) {
+      const text = s!.str();
       let parsed: unknown;
       try {
-        parsed = JSON.parse(s!.str());
+        parsed = JSON.parse(text);
       } catch (err) {
-        throw new FunctionError(`invalid JSON: ${(err as Error).message}`, 0);
+        // V8's message quotes the text (and a token of it); for a sensitive string only where.
+        const message = (err as Error).message;
+        const offset = /at position (\d+)/.exec(message)?.[1];
+        const where = offset !== undefined ? ` at ${lineColumn(text, Number(offset))}` : /end of JSON input/.test(message) ? ' (the text ends too soon)' : '';
+        throw new FunctionError(`invalid JSON: ${message}`, 0, `invalid JSON${where}; the text is sensitive, so it is not shown.`);
       }
       return fromJSON(parsed);
     },
