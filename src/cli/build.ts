@@ -94,7 +94,18 @@ export async function buildCommand(path: string, flags: BuildFlags): Promise<voi
   process.on('SIGTERM', sigterm);
   const run = startRun(
     prepared.jobs,
-    { runId, bus, ledger, redactor, onError, debug: flags.debug === true, force: flags.force === true, prompter, retryBackoffMs: 2000 },
+    {
+      runId,
+      bus,
+      ledger,
+      redactor,
+      onError,
+      debug: flags.debug === true,
+      force: flags.force === true,
+      prompter,
+      retryBackoffMs: 2000,
+      pluginModule: (kind, type) => prepared.registry?.moduleOf(kind, type),
+    },
     parallel,
   );
 

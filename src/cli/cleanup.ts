@@ -21,7 +21,16 @@ export async function cleanupCommand(flags: CleanupFlags): Promise<void> {
     process.stdout.write(`Nothing to clean up for run ${flags.run}: it finished cleanly or never existed.\n`);
     return;
   }
-  const registry = await PluginRegistry.create([], '.');
+  // Built-in owners come from the built-in registry; a third-party owner from the module the
+  // run loaded it from (the ledger records it), so no template is needed to reap its resources.
+  const builtins = await PluginRegistry.create([], '.');
+  const thirdParty = new Map<string, Promise<PluginRegistry>>();
+  const registryFor = (module: string | undefined): Promise<PluginRegistry> => {
+    if (module === undefined) return Promise.resolve(builtins);
+    let r = thirdParty.get(module);
+    if (!r) thirdParty.set(module, (r = PluginRegistry.fromModule(module)));
+    return r;
+  };
   let failures = 0;
   let removed = 0;
   for (const path of ledgers) {
@@ -45,9 +54,9 @@ export async function cleanupCommand(flags: CleanupFlags): Promise<void> {
         continue;
       }
       try {
-        const owner = r.data.owner as { kind?: ComponentKind; type?: string } | undefined;
-        const reaper = CORE_REAPERS[r.kind] ?? (owner?.kind && owner.type ? await registry.reaper({ kind: owner.kind, type: owner.type }, r.kind) : undefined);
-        if (!reaper) throw new Error(`no plugin knows how to remove resources of kind "${r.kind}"`);
+        const owner = r.data.owner as { kind?: ComponentKind; type?: string; module?: string } | undefined;
+        const reaper = CORE_REAPERS[r.kind] ?? (owner?.kind && owner.type ? await (await registryFor(owner.module)).reaper({ kind: owner.kind, type: owner.type }, r.kind) : undefined);
+        if (!reaper) throw new Error(`no plugin knows how to remove resources of kind "${r.kind}"${owner?.module ? ` (owner: ${owner.type} from ${owner.module})` : ''}`);
         await reaper(r.data, AbortSignal.timeout(120_000));
         process.stdout.write(`  removed ${r.kind}: ${r.description}\n`);
         removed++;

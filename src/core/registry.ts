@@ -61,8 +61,14 @@ export class PluginError extends Error {
   override name = 'PluginError';
 }
 
+/** A third-party plugin set and the module it was imported from. */
+interface External {
+  set: PluginSet;
+  url: string;
+}
+
 export class PluginRegistry {
-  private external: PluginSet[] = [];
+  private external: External[] = [];
 
   private constructor() {}
 
@@ -73,9 +79,25 @@ export class PluginRegistry {
     return r;
   }
 
+  /**
+   * For `kiln cleanup`, which has no template: a registry holding the third-party plugin module
+   * the ledger names as the owner of a resource (a file: URL recorded by the run itself).
+   */
+  static async fromModule(url: string): Promise<PluginRegistry> {
+    if (!url.startsWith('file:')) throw new PluginError(`refusing to load the plugin module ${url}: only local files are loaded`);
+    const r = new PluginRegistry();
+    r.external.push({ set: await importPluginSet(url, url), url });
+    return r;
+  }
+
+  /** The module a third-party component came from (undefined for a built-in), for the ledger. */
+  moduleOf(kind: ComponentKind, type: string): string | undefined {
+    return this.external.find((e) => pick(e.set, kind, type))?.url;
+  }
+
   /** The component of this kind and type, or undefined when no plugin provides it. */
   async get<K extends ComponentKind>(kind: K, type: string): Promise<ComponentOf[K] | undefined> {
-    for (const set of this.external) {
+    for (const { set } of this.external) {
       const c = pick(set, kind, type);
       if (c) return c;
     }
@@ -87,13 +109,13 @@ export class PluginRegistry {
   /** Every type name of a kind, for "did you mean". */
   types(kind: ComponentKind): string[] {
     const names = new Set(Object.keys(BUILTIN[kind]));
-    for (const set of this.external) for (const c of componentsOf(set, kind)) names.add(c.type);
+    for (const { set } of this.external) for (const c of componentsOf(set, kind)) names.add(c.type);
     return [...names];
   }
 
   /** The reaper for a resource kind, from the component that recorded it. */
   async reaper(owner: { kind: ComponentKind; type: string }, resourceKind: string): Promise<Reaper | undefined> {
-    for (const set of this.external) if (pick(set, owner.kind, owner.type)) return set.reapers?.[resourceKind];
+    for (const { set } of this.external) if (pick(set, owner.kind, owner.type)) return set.reapers?.[resourceKind];
     const loader = BUILTIN[owner.kind][owner.type];
     return loader ? (await loader()).default.reapers?.[resourceKind] : undefined;
   }
@@ -117,7 +139,7 @@ function pick<K extends ComponentKind>(set: PluginSet, kind: K, type: string): C
  * any other source maps to the npm package `kiln-plugin-<name>`, resolved from the template's
  * directory, then from kiln's own.
  */
-async function loadExternal(p: RequiredPluginRef, templateRoot: string): Promise<PluginSet> {
+async function loadExternal(p: RequiredPluginRef, templateRoot: string): Promise<External> {
   const src = p.source ?? '';
   let url: string;
   if (src.startsWith('./') || src.startsWith('../') || isAbsolute(src)) {
@@ -142,14 +164,18 @@ async function loadExternal(p: RequiredPluginRef, templateRoot: string): Promise
       }
     }
   }
+  return { set: await importPluginSet(url, p.name), url };
+}
+
+async function importPluginSet(url: string, name: string): Promise<PluginSet> {
   let mod: { default?: PluginSet };
   try {
     mod = (await import(url)) as { default?: PluginSet };
   } catch (err) {
-    throw new PluginError(`The plugin "${p.name}" could not be loaded from ${url}: ${(err as Error).message}`);
+    throw new PluginError(`The plugin "${name}" could not be loaded from ${url}: ${(err as Error).message}`);
   }
   if (!mod.default || typeof mod.default !== 'object') {
-    throw new PluginError(`The plugin "${p.name}" does not default-export a plugin set ({ builders, provisioners, postProcessors, dataSources }).`);
+    throw new PluginError(`The plugin "${name}" does not default-export a plugin set ({ builders, provisioners, postProcessors, dataSources }).`);
   }
   return mod.default;
 }

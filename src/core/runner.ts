@@ -55,6 +55,8 @@ export interface RunEnv {
   prompter: Prompter;
   /** First wait between provisioner retries; doubles each time up to a limit (Packer: 2s). */
   retryBackoffMs: number;
+  /** The module a third-party component was loaded from, so `kiln cleanup` can find its reapers. */
+  pluginModule?: (kind: ComponentKind, type: string) => string | undefined;
 }
 
 export interface BuildOutcome {
@@ -162,12 +164,14 @@ export class BuildRun {
   private tracker(kind: ComponentKind, type: string): ResourceTracker {
     const { ledger, bus, redactor } = this.env;
     const build = this.name;
+    const module = this.env.pluginModule?.(kind, type);
+    const owner = { kind, type, ...(module !== undefined && { module }) };
     return {
       record: async (resourceKind, rawDescription, data) => {
         // The ledger outlives the run and `kiln cleanup` prints it: no secret may reach it, whatever
         // a plugin puts in a description or in the data its reaper needs.
         const description = redactor.text(rawDescription);
-        const h = await ledger.record(resourceKind, description, redactor.value({ ...data, owner: { kind, type } }), build);
+        const h = await ledger.record(resourceKind, description, redactor.value({ ...data, owner }), build);
         bus.emit({ type: 'resource.created', build, id: h.id, kind: resourceKind, description });
         return {
           id: h.id,

@@ -76,6 +76,60 @@ describe('third-party plugins', () => {
   });
 });
 
+describe('kiln cleanup and third-party resources', () => {
+  /** A builder that makes a resource of its own kind ("marker": a file) and then hangs. */
+  const MARKER = `
+import { writeFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { builder, z } from ${JSON.stringify(SDK)};
+const marker = builder({
+  type: 'marker',
+  schema: z.object({ path: z.string() }).strict(),
+  async run(ctx) {
+    const path = resolve(ctx.config.path);
+    const h = await ctx.resources.record('marker', 'marker file ' + path, { path });
+    writeFileSync(path, 'left by a run\\n');
+    ctx.cleanup.push('remove marker', async () => { rmSync(path, { force: true }); await h.release(); });
+    await new Promise((resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('cancelled'))));
+    return undefined;
+  },
+});
+export default {
+  builders: [marker],
+  reapers: { marker: async (data) => rmSync(String(data.path), { force: true }) },
+};
+`;
+
+  it('after SIGKILL, kiln cleanup run from anywhere removes a resource only the plugin knows how to remove', async () => {
+    const { spawn } = await import('node:child_process');
+    const { existsSync } = await import('node:fs');
+    const w = workspace({
+      't.pkr.hcl': 'packer {\n  required_plugins {\n    marker = { source = "./marker" }\n  }\n}\nsource "marker" "a" { path = "marker.txt" }\nbuild { sources = ["source.marker.a"] }\n',
+      'marker/index.js': MARKER,
+      'marker/package.json': '{"type":"module","main":"index.js"}',
+    });
+    cleanups.push(w.cleanup);
+    const elsewhere = workspace({});
+    cleanups.push(elsewhere.cleanup);
+    const env = { KILN_STATE_DIR: join(w.dir, '.state') };
+    const p = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'build', 't.pkr.hcl'], { cwd: w.dir, env: { ...process.env, ...env }, stdio: 'ignore' });
+    const closed = new Promise((resolve) => p.on('close', resolve));
+    const marker = join(w.dir, 'marker.txt');
+    for (let i = 0; i < 200 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(marker)).toBe(true);
+    p.kill('SIGKILL');
+    await closed;
+    // No template here: the ledger alone says which plugin owns the marker.
+    const dry = kiln(['cleanup', '--dry-run'], { cwd: elsewhere.dir, env });
+    expect(dry.stdout).toContain(`would remove marker: marker file ${marker}`);
+    const r = kiln(['cleanup'], { cwd: elsewhere.dir, env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`removed marker: marker file ${marker}`);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
 describe('Ctrl-C escalation', () => {
   /** A builder whose cleanup takes a while, so there is time to press Ctrl-C again. */
   const SLOW_CLEANUP = `
