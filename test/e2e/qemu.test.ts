@@ -5,9 +5,11 @@
  *   handed to cloud-init on a NoCloud CD, shell and file provisioners over SSH, the HTTP server,
  *   a graceful shutdown, a qcow2 out, then vhd (fixed and dynamic) and vmdk post-processors;
  *   qemu-img check and compare confirm every output holds the VM's disk;
- * - failures, with a tiny busybox guest that boots in seconds: a guest that never brings SSH up,
- *   one that ignores shutdown, keys typed by boot_command; and failures before any VM starts:
- *   a checksum mismatch, qemu or qemu-img missing.
+ * - with a tiny busybox guest that boots in seconds: the artifact through compress and checksum,
+ *   non-default hardware (q35, e1000, virtio-scsi, an additional disk), iso_urls fallback, cd_files,
+ *   http_directory and its path guard, an ISO install's empty disk; failures: a guest that never
+ *   brings SSH up, one that ignores shutdown, keys typed by boot_command; and failures before any
+ *   VM starts: a checksum mismatch, qemu or qemu-img missing.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -17,7 +19,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kiln, kilnProcess, ROOT, workspace } from '../helpers/cli.js';
-import { BUSYBOX, QEMU, QEMU_IMG, skipWithout, TEST_VM_IMAGE, testVmDir } from '../helpers/components.js';
+import { BUSYBOX, QEMU, QEMU_IMG, skipWithout, TEST_VM_IMAGE, testVmDir, XORRISO } from '../helpers/components.js';
 import { TINY_GOT, TINY_READY, tinyInitramfs } from '../helpers/tiny-guest.js';
 
 const cleanups: Array<() => void> = [];
@@ -276,6 +278,32 @@ build {
     expect(readdirSync(join(dir, 'out')).sort()).toEqual(['packer-tiny', 'packer-tiny-1']);
     const extra = JSON.parse(qemuImg(['info', '--output=json', join(dir, 'out', 'packer-tiny-1')])) as { format: string; 'virtual-size': number };
     expect(extra).toMatchObject({ format: 'raw', 'virtual-size': 4 << 20 });
+  }, 5 * 60_000);
+
+  it('an ISO install (disk_image = false): an empty disk of disk_size, the ISO on a CD booted once', () => {
+    if (skipVm || skipWithout(XORRISO)) return;
+    const dir = tinyWorkspace(`
+  communicator     = "none"
+  boot_wait        = "0s"
+  shutdown_timeout = "1s"`);
+    mkdirSync(join(dir, 'iso'));
+    writeFileSync(join(dir, 'iso', 'README'), 'install media\n');
+    execFileSync('xorriso', ['-as', 'mkisofs', '-quiet', '-V', 'INSTALL', '-o', join(dir, 'install.iso'), join(dir, 'iso')], { stdio: 'ignore' });
+    const sum = createHash('sha256').update(readFileSync(join(dir, 'install.iso'))).digest('hex');
+    writeFileSync(
+      join(dir, 't.pkr.hcl'),
+      readFileSync(join(dir, 't.pkr.hcl'), 'utf8')
+        .replace('iso_url          = "disk.raw"', 'iso_url = "install.iso"')
+        .replace('iso_checksum     = "none"', `iso_checksum = "sha256:${sum}"`)
+        .replace('disk_image       = true', 'disk_image = false'),
+    );
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Creating raw disk ${join(dir, 'out', 'packer-tiny')} (${8 << 20} bytes)`);
+    // The kernel still comes from qemuargs (-kernel): booting the ISO itself is not what is tested.
+    expect(r.stdout).toMatch(/-drive file=[^ ]*install\.iso,media=cdrom,readonly=on -boot once=d/);
+    const info = JSON.parse(qemuImg(['info', '--output=json', join(dir, 'out', 'packer-tiny')])) as { format: string; 'virtual-size': number };
+    expect(info).toMatchObject({ format: 'raw', 'virtual-size': 8 << 20 });
   }, 5 * 60_000);
 
   it('a guest that never brings SSH up: the timeout error shows the last console lines', () => {
