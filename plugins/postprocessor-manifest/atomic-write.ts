@@ -7,9 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-/** The temp files this module creates start with this, so tests can check none is left. */
+/** A temp file name beside `path` (`.<name>.<pid>.<hex>.tmp`), new each call. */
 export function tempNameFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Whether `candidate` is a name tempNameFor(path) makes: the reaper removes nothing else. */
+export function isTempNameFor(path: string, candidate: string): boolean {
+  const prefix = `.${basename(path)}.`;
+  const name = basename(candidate);
+  return dirname(candidate) === dirname(path) && name.startsWith(prefix) && /^\d+\.[0-9a-f]{8}\.tmp$/.test(name.slice(prefix.length));
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -29,9 +36,8 @@ async function syncDir(dir: string): Promise<void> {
  * Writes `data` to `path` atomically. A new file gets `mode` (less the umask, as Packer's
  * 0664); an existing one keeps its mode, as it would if it were rewritten in place.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o664): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o664, tmp = tempNameFor(path)): Promise<void> {
   const existing = await stat(path).catch(() => undefined);
-  const tmp = tempNameFor(path);
   try {
     const fh = await open(tmp, 'wx', mode);
     try {

@@ -4,11 +4,13 @@
  * scripts written for Packer's packer-manifest.json read kiln's unchanged. It passes the
  * artifact on and always keeps it, as Packer does.
  */
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { postProcessor, z, type PluginSet } from '../../src/sdk/index.js';
+import { postProcessor, z, type PluginSet, type Reaper } from '../../src/sdk/index.js';
+import { isTempNameFor } from './atomic-write.js';
 import type { ManifestBuild } from './format.js';
-import { appendBuild } from './store.js';
+import { freshLockName, releaseLock } from './lock-file.js';
+import { appendBuild, WRITE_RESOURCE } from './store.js';
 
 /** Packer's id for artifacts of this post-processor. */
 export const BUILDER_ID = 'packer.post-processor.manifest';
@@ -49,6 +51,7 @@ const manifest = postProcessor({
     await appendBuild(output, build, ctx.runId, {
       signal: ctx.signal,
       force: ctx.force,
+      resources: ctx.resources,
       onWait: (holder) => ctx.ui.message(`Waiting for ${output}.lock, held by ${holder}`),
     });
     // The manifest only records the artifact: it must never be the reason the artifact is deleted.
@@ -56,4 +59,20 @@ const manifest = postProcessor({
   },
 });
 
-export default { postProcessors: [manifest] } satisfies PluginSet;
+/**
+ * What a run killed mid-write left: the temp file (only a name this plugin makes beside that
+ * manifest), the lock's content file, and the lock (only while it still holds the recorded
+ * token: another process may have broken it and taken its own since). The manifest itself is
+ * whole either way.
+ */
+const reapWrite: Reaper = async (data) => {
+  const { manifest: path, lock, token, temp } = data;
+  if (typeof path !== 'string' || typeof lock !== 'string' || typeof token !== 'string' || typeof temp !== 'string' || lock !== `${path}.lock` || !/^[0-9a-f]{16}$/.test(token) || !isTempNameFor(path, temp)) {
+    throw new Error('refusing to remove files named by a malformed manifest-write record');
+  }
+  await rm(temp, { force: true });
+  await releaseLock(lock, token);
+  await rm(freshLockName(lock, token), { force: true });
+};
+
+export default { postProcessors: [manifest], reapers: { [WRITE_RESOURCE]: reapWrite } } satisfies PluginSet;

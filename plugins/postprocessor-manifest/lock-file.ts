@@ -31,6 +31,8 @@ export interface LockOptions {
   unreadableStaleMs?: number;
   /** Told once when the wait becomes noticeable, to say who holds the lock. */
   onWait?: (holder: string) => void;
+  /** This acquisition's token, when the caller recorded it (in the ledger) beforehand. */
+  token?: string;
 }
 
 export class LockTimeoutError extends Error {
@@ -89,29 +91,51 @@ async function breakStale(path: string, seen: string): Promise<void> {
 
 /** Creates the lock, waiting while a live process holds it; returns the release function. */
 export async function acquireLock(path: string, opts: LockOptions = {}): Promise<() => Promise<void>> {
-  const { signal, timeoutMs = 120_000, unreadableStaleMs = 10_000, onWait } = opts;
+  const { timeoutMs = 120_000, unreadableStaleMs = 10_000 } = opts;
   const owner: LockOwner = {
     host: hostname(),
     pid: process.pid,
-    token: randomBytes(8).toString('hex'),
+    token: opts.token ?? randomBytes(8).toString('hex'),
     created: new Date().toISOString(),
   };
   const start = processStartTime(process.pid);
   if (start !== undefined) owner.start = start;
-  const content = JSON.stringify(owner);
+  // The lock appears with its owner already in it (written beside it, then hard-linked into
+  // place, which fails if the lock exists, as O_EXCL does): a process killed at any moment never
+  // leaves an empty lock that nobody could tell is its own.
+  const fresh = freshLockName(path, owner.token);
+  await writeExclusive(fresh, JSON.stringify(owner));
+  try {
+    return await acquireWith(path, fresh, owner.token, { ...opts, timeoutMs, unreadableStaleMs });
+  } finally {
+    await unlink(fresh).catch(() => undefined);
+  }
+}
+
+/** The file a lock's content is written to before it becomes the lock. */
+export function freshLockName(path: string, token: string): string {
+  return `${path}.${token}.new`;
+}
+
+async function writeExclusive(path: string, content: string): Promise<void> {
+  const fh = await open(path, 'wx', 0o600);
+  try {
+    await fh.writeFile(content);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function acquireWith(path: string, fresh: string, token: string, opts: LockOptions & { timeoutMs: number; unreadableStaleMs: number }): Promise<() => Promise<void>> {
+  const { signal, timeoutMs, unreadableStaleMs, onWait } = opts;
   const began = Date.now();
   let delay = 2;
   let told = false;
   for (;;) {
     signal?.throwIfAborted();
     try {
-      const fh = await open(path, 'wx', 0o600);
-      try {
-        await fh.writeFile(content);
-      } finally {
-        await fh.close();
-      }
-      return () => releaseLock(path, owner.token);
+      await link(fresh, path);
+      return () => releaseLock(path, token);
     } catch (err) {
       if (errno(err) !== 'EEXIST') throw err;
     }
@@ -138,8 +162,8 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
   }
 }
 
-/** Removes the lock if it is still the one this acquisition created. */
-async function releaseLock(path: string, token: string): Promise<void> {
+/** Removes the lock if it is still the one the acquisition with `token` created. */
+export async function releaseLock(path: string, token: string): Promise<void> {
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (text === undefined || parseOwner(text)?.token !== token) return;
   await unlink(path).catch((err: unknown) => {

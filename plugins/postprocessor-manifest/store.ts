@@ -3,9 +3,11 @@
  * a cross-process lock file, with an atomic replace. Many builds (of one run, or of several
  * kiln processes) finishing at once therefore never tear the file or lose an entry.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import type { ResourceTracker } from '../../src/sdk/index.js';
+import { tempNameFor, writeFileAtomic } from './atomic-write.js';
 import { formatManifest, ManifestParseError, parseManifest, type ManifestBuild } from './format.js';
 import { withLockFile, type LockOptions } from './lock-file.js';
 import { withMutex } from './mutex.js';
@@ -14,6 +16,17 @@ export interface AppendOptions extends Pick<LockOptions, 'timeoutMs' | 'onWait'>
   signal?: AbortSignal;
   /** `-force`: entries of earlier runs are dropped (those of this run are kept), as Packer does. */
   force?: boolean;
+  /** Where the lock and temp file of a write are recorded, so `kiln cleanup` can remove them. */
+  resources?: ResourceTracker;
+}
+
+/** The ledger record of one write: what a run killed mid-write leaves beside the manifest. */
+export const WRITE_RESOURCE = 'manifest-write';
+export interface WriteRecord {
+  manifest: string;
+  lock: string;
+  token: string;
+  temp: string;
 }
 
 async function readExisting(path: string, shown: string): Promise<string> {
@@ -119,31 +132,43 @@ function signalReason(signal: AbortSignal): Error {
 }
 
 async function writeBatch(path: string, output: string, batch: readonly Pending[], opts: AppendOptions): Promise<void> {
-  const lockOpts: LockOptions = { ...opts };
+  const { resources, ...lockOpts } = opts;
   await withMutex(path, undefined, async () => {
     await mkdir(dirname(path), { recursive: true });
-    await withLockFile(`${path}.lock`, lockOpts, async () => {
-      const text = await readExisting(path, output);
-      let manifest;
-      try {
-        manifest = parseManifest(text);
-      } catch (err) {
-        if (err instanceof ManifestParseError) {
-          throw new Error(`Unable to parse manifest ${output}: ${err.message}. It was left as it is: fix or remove it, or set "output" to another file.`);
-        }
-        throw err;
+    const rec: WriteRecord = { manifest: path, lock: `${path}.lock`, token: randomBytes(8).toString('hex'), temp: tempNameFor(path) };
+    // Recorded before the lock exists and released after it is gone: a SIGKILL in between
+    // leaves the ledger naming both files (one group-committed record per batch, not per build).
+    const handle = await resources?.record(WRITE_RESOURCE, `lock and temporary file of ${output}`, { ...rec });
+    try {
+      await writeLocked(path, output, batch, { ...lockOpts, token: rec.token }, rec.temp);
+    } finally {
+      await handle?.release();
+    }
+  });
+}
+
+async function writeLocked(path: string, output: string, batch: readonly Pending[], lockOpts: LockOptions, temp: string): Promise<void> {
+  await withLockFile(`${path}.lock`, lockOpts, async () => {
+    const text = await readExisting(path, output);
+    let manifest;
+    try {
+      manifest = parseManifest(text);
+    } catch (err) {
+      if (err instanceof ManifestParseError) {
+        throw new Error(`Unable to parse manifest ${output}: ${err.message}. It was left as it is: fix or remove it, or set "output" to another file.`);
       }
-      const live = batch.filter((e) => !e.cancelled);
-      if (live.length === 0) return;
-      for (const e of live) e.committed = true;
-      let builds = manifest.builds ?? [];
-      for (const e of live) {
-        if (e.opts.force) builds = builds.filter((b) => b.packer_run_uuid === e.runId);
-        builds = [...builds, e.build];
-        manifest.last_run_uuid = e.runId;
-      }
-      manifest.builds = builds;
-      await writeFileAtomic(path, formatManifest(manifest));
-    });
+      throw err;
+    }
+    const live = batch.filter((e) => !e.cancelled);
+    if (live.length === 0) return;
+    for (const e of live) e.committed = true;
+    let builds = manifest.builds ?? [];
+    for (const e of live) {
+      if (e.opts.force) builds = builds.filter((b) => b.packer_run_uuid === e.runId);
+      builds = [...builds, e.build];
+      manifest.last_run_uuid = e.runId;
+    }
+    manifest.builds = builds;
+    await writeFileAtomic(path, formatManifest(manifest), undefined, temp);
   });
 }

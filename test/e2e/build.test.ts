@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -346,6 +346,44 @@ build {
     expect(existsSync(join(dir, '.state', 'runs', run, 'ledger.jsonl'))).toBe(false);
     expect(kiln(['cleanup'], { cwd: dir, env: stateEnv(dir) }).stdout).toContain('Nothing to clean up.');
     manifestIntact(dir);
+  });
+
+  it('SIGKILL while the manifest is being written: kiln cleanup removes the lock and temp file, the manifest parses', async () => {
+    const names = Array.from({ length: 50 }, (_, i) => `m${i}`);
+    const dir = ws({
+      't.pkr.hcl': `${names.map((n) => `source "null" "${n}" { communicator = "none" }`).join('\n')}
+build {
+  sources = [${names.map((n) => `"source.null.${n}"`).join(', ')}]
+  post-processor "manifest" { output = "manifest.json" }
+}
+`,
+    });
+    const leftovers = (): string[] => readdirSync(dir).filter((n) => n.includes('manifest.json') && n !== 'manifest.json');
+    // The kill has to land while the lock is held; the lock's creation is watched for, so a
+    // few tries are enough.
+    let left: string[] = [];
+    for (let attempt = 0; attempt < 10 && left.length === 0; attempt++) {
+      const p = kilnProcess(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+      const done = exitOf(p);
+      const w = watch(dir, (_, f) => {
+        if (f === 'manifest.json.lock') p.kill('SIGKILL');
+      });
+      await done;
+      w.close();
+      left = leftovers();
+      if (left.length === 0) kiln(['cleanup'], { cwd: dir, env: stateEnv(dir) });
+    }
+    expect(left).toContain('manifest.json.lock');
+    const dry = kiln(['cleanup', '--dry-run'], { cwd: dir, env: stateEnv(dir) });
+    expect(dry.stdout).toContain('would remove manifest-write: lock and temporary file of manifest.json');
+    const r = kiln(['cleanup'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(leftovers()).toEqual([]);
+    if (existsSync(join(dir, 'manifest.json'))) expect(() => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as unknown).not.toThrow();
+    // The next run writes the manifest as if nothing had happened.
+    expect(kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) }).code).toBe(0);
+    expect(manifestBuilds(dir)).toEqual(expect.arrayContaining(names));
   });
 
   it('a sensitive value in a running command never reaches the ledger a killed run leaves', async () => {

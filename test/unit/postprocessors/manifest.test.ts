@@ -293,3 +293,45 @@ describe('manifest lock file', () => {
     expect(log).toEqual(['first done', 'third ran']);
   });
 });
+
+describe('leftovers of a killed write (the manifest-write reaper)', () => {
+  const reap = plugin.reapers['manifest-write'];
+  const token = '0123456789abcdef';
+
+  it('a lock is never seen empty: it appears holding its owner, and its content file goes', async () => {
+    const dir = tempDir();
+    const lock = join(dir, 'm.json.lock');
+    const release = await acquireLock(lock, { token });
+    expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ pid: process.pid, token });
+    expect(leftovers(dir, ['m.json.lock'])).toEqual([]);
+    await release();
+    expect(leftovers(dir, [])).toEqual([]);
+  });
+
+  it('removes the temp file and the lock the record names, but not a lock someone else holds now', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'm.json');
+    const temp = join(dir, `.m.json.4242.0badc0de.tmp`);
+    writeFileSync(path, '{"builds":[],"last_run_uuid":""}');
+    writeFileSync(temp, 'half a manifest');
+    writeFileSync(`${path}.lock`, JSON.stringify({ host: 'h', pid: 4242, token, created: '' }));
+    writeFileSync(`${path}.lock.${token}.new`, '{}');
+    await reap({ manifest: path, lock: `${path}.lock`, token, temp }, AbortSignal.timeout(5000));
+    expect(leftovers(dir, [])).toEqual(['m.json']);
+
+    writeFileSync(`${path}.lock`, JSON.stringify({ host: 'h', pid: 1, token: 'ffffffffffffffff', created: '' }));
+    await reap({ manifest: path, lock: `${path}.lock`, token, temp }, AbortSignal.timeout(5000));
+    expect(leftovers(dir, []).sort()).toEqual(['m.json', 'm.json.lock']);
+  });
+
+  it('refuses a record that names anything but its own files', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'm.json');
+    const victim = join(dir, 'precious.txt');
+    writeFileSync(victim, 'keep me');
+    await expect(reap({ manifest: path, lock: `${path}.lock`, token, temp: victim }, AbortSignal.timeout(5000))).rejects.toThrow(/refusing/);
+    await expect(reap({ manifest: path, lock: victim, token, temp: join(dir, '.m.json.1.0badc0de.tmp') }, AbortSignal.timeout(5000))).rejects.toThrow(/refusing/);
+    await expect(reap({ manifest: path, lock: `${path}.lock`, token: '../../x', temp: join(dir, '.m.json.1.0badc0de.tmp') }, AbortSignal.timeout(5000))).rejects.toThrow(/refusing/);
+    expect(readFileSync(victim, 'utf8')).toBe('keep me');
+  });
+});
