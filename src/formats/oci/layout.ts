@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { access, copyFile, link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Digester, digestHex, sha256Digest } from './digest.js';
 import { outputError } from './output-error.js';
 import { isIndex, MEDIA, REF_NAME, selectPlatform, type Descriptor, type Index, type Manifest, type Platform } from './media.js';
@@ -83,7 +83,7 @@ export class OciLayout {
     } catch (err) {
       await fh.close().catch(() => undefined);
       await rm(tmp, { force: true });
-      throw outputError(err, join(this.dir, 'blobs'));
+      throw outputError(err, this.dir);
     }
     const digest = d.digest();
     if ((opts.expected && digest !== opts.expected) || (opts.size !== undefined && d.size !== opts.size)) {
@@ -100,7 +100,7 @@ export class OciLayout {
     const digest = sha256Digest(buf);
     if (!(await this.hasBlob(digest, buf.length))) {
       const tmp = this.tempName();
-      await settle(tmp, async () => {
+      await settle(this.dir, tmp, async () => {
         await writeFile(tmp, buf);
         await rename(tmp, this.blobPath(digest));
       });
@@ -128,7 +128,7 @@ export class OciLayout {
   async copyBlobFrom(other: OciLayout, desc: Descriptor): Promise<void> {
     if (other.dir === this.dir || (await this.hasBlob(desc.digest, desc.size))) return;
     const tmp = this.tempName();
-    await settle(tmp, async () => {
+    await settle(this.dir, tmp, async () => {
       try {
         await link(other.blobPath(desc.digest), tmp);
       } catch {
@@ -207,7 +207,7 @@ export class OciLayout {
     }
     const next: Index = { schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [...manifests, ...entries.map(clean)], ...(idx.annotations && { annotations: idx.annotations }) };
     const tmp = join(this.dir, `.index.json.${randomBytes(4).toString('hex')}`);
-    await settle(tmp, async () => {
+    await settle(this.dir, tmp, async () => {
       await writeFile(tmp, JSON.stringify(next));
       await rename(tmp, join(this.dir, 'index.json'));
     });
@@ -235,13 +235,16 @@ export class OciLayout {
   }
 }
 
-/** Runs `fn`, which fills `tmp` and renames it into place; on failure (a full disk) `tmp` goes. */
-async function settle(tmp: string, fn: () => Promise<void>): Promise<void> {
+/**
+ * Runs `fn`, which fills `tmp` and renames it into place; on failure (a full disk) `tmp` goes
+ * and the error names the layout folder `dir`.
+ */
+async function settle(dir: string, tmp: string, fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (err) {
     await rm(tmp, { force: true });
-    throw outputError(err, dirname(tmp));
+    throw outputError(err, dir);
   }
 }
 

@@ -4,8 +4,7 @@
  * runs the image, and tar lists exactly the filesystem diff in the new layer.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiln, workspace } from '../../helpers/cli.js';
@@ -183,11 +182,13 @@ describe.skipIf(missing)('oci builder', () => {
   it('reports a missing base layout clearly and leaves no temporary rootfs behind', () => {
     const bad = workspace({ 'bad.pkr.hcl': `source "oci" "x" {\n  base = "oci-layout:nowhere:v1"\n}\nbuild { sources = ["source.oci.x"] }\n` });
     try {
-      const before = new Set(readdirSync(tmpdir()));
-      const r = kiln(['build', 'bad.pkr.hcl'], { cwd: bad.dir, env: { KILN_STATE_DIR: join(bad.dir, '.state') } });
+      // A TMPDIR of its own, so other test files' temp dirs are not counted.
+      const tmp = join(bad.dir, 'tmp');
+      mkdirSync(tmp);
+      const r = kiln(['build', 'bad.pkr.hcl'], { cwd: bad.dir, env: { KILN_STATE_DIR: join(bad.dir, '.state'), TMPDIR: tmp } });
       expect(r.code).toBe(1);
       expect(r.stdout + r.stderr).toContain('nowhere is not an OCI image layout');
-      expect(readdirSync(tmpdir()).filter((n) => n.startsWith('kiln-') && !before.has(n) && !n.startsWith('kiln-e2e-'))).toEqual([]);
+      expect(readdirSync(tmp)).toEqual([]);
     } finally {
       bad.cleanup();
     }

@@ -5,8 +5,7 @@
  * cleanly, leaving no partial tarball or blob.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,11 +36,14 @@ describe.skipIf(missing)('oci builder and oci-push with a registry', () => {
     ws.cleanup();
   });
 
-  /** Runs `fn` and gives back the kiln temp dirs it left behind (none is the answer wanted). */
-  const leftovers = (fn: () => void): string[] => {
-    const before = new Set(readdirSync(tmpdir()));
-    fn();
-    return readdirSync(tmpdir()).filter((n) => n.startsWith('kiln-') && !before.has(n) && !n.startsWith('kiln-e2e-'));
+  /**
+   * Runs kiln build with a TMPDIR of its own and gives back what it left there (nothing is the
+   * answer wanted); other test files' temp dirs in /tmp are not counted.
+   */
+  const buildLeaving = (file: string): { r: ReturnType<typeof kiln>; left: string[] } => {
+    const tmp = mkdtempSync(join(ws.dir, 'tmp-'));
+    const r = kiln(['build', file], { cwd: ws.dir, env: { ...env(), TMPDIR: tmp } });
+    return { r, left: readdirSync(tmp) };
   };
 
   const push = (password: string, base: string, extra = '') => `
@@ -99,11 +101,11 @@ build {
 
   it('reports a base image the registry does not have, leaving no temporary folders', () => {
     execFileSync('sh', ['-c', `cat > ${ws.dir}/nobase.pkr.hcl`], { input: push('right', `${reg.host}/kiln/nope:1`) });
-    let r: ReturnType<typeof kiln> | undefined;
-    expect(leftovers(() => (r = kiln(['build', 'nobase.pkr.hcl'], { cwd: ws.dir, env: env() })))).toEqual([]);
-    expect(r!.code).toBe(1);
-    expect(r!.stdout + r!.stderr).toContain(`${reg.host}/kiln/nope:1 does not exist (manifest unknown)`);
-    expect(r!.stderr).not.toMatch(/\n\s+at /);
+    const { r, left } = buildLeaving('nobase.pkr.hcl');
+    expect(left).toEqual([]);
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain(`${reg.host}/kiln/nope:1 does not exist (manifest unknown)`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('pushes the multi-platform index oci-export joined builds for two platforms into', () => {
@@ -156,14 +158,13 @@ build {
 
   it('reports a wrong registry password as such, pulling or pushing, leaving no temporary folders', () => {
     execFileSync('sh', ['-c', `cat > ${ws.dir}/bad.pkr.hcl`], { input: push('wrong', 'scratch') });
-    let r: ReturnType<typeof kiln> | undefined;
-    expect(leftovers(() => (r = kiln(['build', 'bad.pkr.hcl'], { cwd: ws.dir, env: env() })))).toEqual([]);
-    expect(r!.code).toBe(1);
-    expect(r!.stdout + r!.stderr).toContain(`${reg.host} rejected the credentials from the template (401 Unauthorized)`);
-    execFileSync('sh', ['-c', `cat > ${ws.dir}/badpull.pkr.hcl`], { input: push('wrong', `${reg.host}/kiln/img:1.0`) });
-    expect(leftovers(() => (r = kiln(['build', 'badpull.pkr.hcl'], { cwd: ws.dir, env: env() })))).toEqual([]);
-    expect(r!.code).toBe(1);
-    expect(r!.stdout + r!.stderr).toContain(`${reg.host} rejected the credentials from the template (401 Unauthorized)`);
+    for (const file of ['bad.pkr.hcl', 'badpull.pkr.hcl']) {
+      if (file === 'badpull.pkr.hcl') execFileSync('sh', ['-c', `cat > ${ws.dir}/badpull.pkr.hcl`], { input: push('wrong', `${reg.host}/kiln/img:1.0`) });
+      const { r, left } = buildLeaving(file);
+      expect(left).toEqual([]);
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).toContain(`${reg.host} rejected the credentials from the template (401 Unauthorized)`);
+    }
   });
 
   it('takes credentials from DOCKER_CONFIG and the environment, and says when a credential helper holds them', () => {
@@ -217,8 +218,18 @@ build {
     });
     const layout = kiln(['build', 'full-layout.pkr.hcl'], { cwd: ws.dir, env: env() });
     expect(layout.code).toBe(1);
-    expect(layout.stdout + layout.stderr).toContain(`no space left on the disk holding ${join(full, 'layout')}`);
+    expect(layout.stdout + layout.stderr).toContain(`could not write ${join(full, 'layout')}: no space left on the disk holding ${full}`);
     expect(layout.stderr).not.toMatch(/\n\s+at /);
     expect(readdirSync(join(full, 'layout', 'blobs', 'sha256'))).toEqual([]);
+
+    // oci-export copying blobs into a layout there (another file system: copied, not linked).
+    execFileSync('sh', ['-c', `cat > ${ws.dir}/full-export.pkr.hcl`], {
+      input: `source "oci" "img" {\n  base = "scratch"\n}\nbuild {\n  sources = ["source.oci.img"]\n  provisioner "file" {\n    source = "rootfs/"\n    destination = "/"\n  }\n  post-processor "oci-export" {\n    path = "full/exported"\n  }\n}\n`,
+    });
+    const exported = kiln(['build', 'full-export.pkr.hcl'], { cwd: ws.dir, env: env() });
+    expect(exported.code).toBe(1);
+    expect(exported.stdout + exported.stderr).toContain(`could not write ${join(full, 'exported')}: no space left on the disk holding ${full}`);
+    // Blobs copied whole before the disk filled are kept (each is named by its content); no partial one is.
+    expect(readdirSync(join(full, 'exported', 'blobs', 'sha256')).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 });

@@ -248,7 +248,8 @@ describe.skipIf(missing)('registry client', () => {
     const layer = (await (await OciLayout.open(layoutDir)).readJson<{ layers: Descriptor[] }>(img.digest)).layers[0]!;
     const flip = (b: Buffer): Buffer => {
       const copy = Buffer.from(b);
-      copy[copy.length >> 1] ^= 0xff;
+      const mid = copy.length >> 1;
+      copy[mid] = copy[mid]! ^ 0xff;
       return copy;
     };
     const proxy = await faultyProxy(reg.port, (req) => (req.method === 'GET' && req.url!.endsWith(`/blobs/${layer.digest}`) ? { mangle: flip } : 'pass'));
