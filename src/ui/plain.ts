@@ -73,8 +73,10 @@ export function plainRenderer(opts: PlainOptions): Listener {
         opts.write('\n');
         line(e, `==> Wait completed after ${humanDuration(e.durationMs)}`);
         if (e.interrupted) {
+          // As Packer: after an interrupt this line is the whole summary.
           opts.write('\n');
           line(e, paint('Cleanly cancelled builds after being interrupted.', '1;31'));
+          break;
         }
         if (failures.length > 0) {
           opts.write('\n');

@@ -300,6 +300,9 @@ build {
       // No post-processor runs after a cancel: the cancelled builds never reach the manifest.
       for (const b of ['a', 'b']) expect(r.out).not.toContain(`null.${b}: Running post-processor`);
       expect(r.out).toContain('Cleanly cancelled builds after being interrupted.');
+      // As Packer 1.6.6: no error list or artifact list after an interrupt.
+      expect(r.out).not.toContain("Some builds didn't complete successfully");
+      expect(r.out).not.toContain('==> Builds finished');
       expect(existsSync(join(dir, 'finished-a'))).toBe(false);
       for (const pid of pids) expect(alive(pid)).toBe(false);
       const run = readdirSync(join(dir, '.state', 'runs'))[0]!;
