@@ -60,6 +60,26 @@ describe('the function library', () => {
     expect(call('upper', 'x').sensitive).toBe(false);
   });
 
+  it('never quotes part of a sensitive argument in an error, but still says which parameter failed', () => {
+    const secret = Value.string('hunter2: [secret-that-is-long-enough').markSensitive();
+    const message = (name: string, ...args: Array<Value | string>): string => {
+      try {
+        call(name, ...args);
+      } catch (err) {
+        expect(err).toBeInstanceOf(FunctionError);
+        return (err as FunctionError).message;
+      }
+      throw new Error(`${name} did not fail`);
+    };
+    // Unmarked, these messages quote the input: a character class, a format verb, a line of YAML.
+    expect(message('regex', '[secret-that', 'x')).toContain('[secret-that');
+    expect(message('regex', secret, 'x')).toBe('Invalid value for "pattern" parameter: the reason is not shown, as it could quote part of a sensitive value');
+    expect(message('formatdate', secret, '2020-01-01T00:00:00Z')).toBe('Invalid value for "format" parameter: the reason is not shown, as it could quote part of a sensitive value');
+    expect(message('yamldecode', secret)).toBe('invalid YAML on line 1, column 37; the text is sensitive, so it is not shown');
+    // A message the function gives for sensitive input is kept.
+    expect(message('jsondecode', Value.string('{"pw" "x"}').markSensitive())).toBe('invalid JSON at line 1, column 7; the text is sensitive, so it is not shown.');
+  });
+
   it('refuses null arguments except where a function handles them', () => {
     expect(() => call('upper', null)).toThrow('Invalid value for "str" parameter: argument must not be null.');
     expect(call('jsonencode', null).str()).toBe('null');

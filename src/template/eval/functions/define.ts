@@ -94,8 +94,11 @@ export function callFunction(name: string, def: FuncDef, rawArgs: readonly Value
     return def.impl(args, ctx).markSensitive();
   } catch (err) {
     // Redacting the whole value later cannot catch a fragment of it ("Unexpected token 'h',
-    // "hunter2-se"..."), so a message that may quote its input is replaced here.
-    if (err instanceof FunctionError && err.sensitiveMessage !== undefined) throw new FunctionError(err.sensitiveMessage, err.argIndex);
-    throw err;
+    // "hunter2-se"...", a regex's bad class "[secret-th"), so with a sensitive argument only a
+    // message the function vouches for is shown; any other keeps just which parameter failed.
+    if (!(err instanceof FunctionError)) throw err;
+    if (err.sensitiveMessage !== undefined) throw new FunctionError(err.sensitiveMessage, err.argIndex);
+    const param = /^Invalid value for "[^"]+" parameter: /.exec(err.message)?.[0] ?? '';
+    throw new FunctionError(`${param}the reason is not shown, as it could quote part of a sensitive value`, err.argIndex);
   }
 }

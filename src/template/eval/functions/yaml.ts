@@ -15,6 +15,9 @@ import { FunctionError, type FuncDef } from './define.js';
 import { decodeBase64 } from './encoding.js';
 import { goFloatText } from './gofmt.js';
 
+/** What a YAML error says about a sensitive document: only where it is wrong. */
+const sensitiveYamlError = (line: number, col: number): string => `invalid YAML on line ${line}, column ${col}; the text is sensitive, so it is not shown`;
+
 const TAG = 'tag:yaml.org,2002:';
 const shortTag = (tag: string): string => (tag.startsWith(TAG) ? `!!${tag.slice(TAG.length)}` : tag);
 
@@ -130,7 +133,7 @@ class YamlDecoder {
     const at = node?.range?.[0];
     if (at === undefined) return new FunctionError(message, 0);
     const { line, col } = this.lines.linePos(at);
-    return new FunctionError(`on line ${line}, column ${col}: ${message}`, 0);
+    return new FunctionError(`on line ${line}, column ${col}: ${message}`, 0, sensitiveYamlError(line, col));
   }
 
   value(node: unknown): Value {
@@ -243,11 +246,12 @@ export const YAML_FUNCTIONS: Record<string, FuncDef> = {
       if (syntax) {
         const pos = syntax.linePos?.[0];
         const reason = syntax.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
-        throw new FunctionError(pos ? `on line ${pos.line}, column ${pos.col}: ${reason}` : reason, 0);
+        throw new FunctionError(pos ? `on line ${pos.line}, column ${pos.col}: ${reason}` : reason, 0, pos && sensitiveYamlError(pos.line, pos.col));
       }
       if (extra) {
         const { line, col } = lines.linePos(extra.range[0]);
-        throw new FunctionError(`on line ${line}, column ${col}: unexpected extra content after value`, 0);
+        const message = `on line ${line}, column ${col}: unexpected extra content after value`;
+        throw new FunctionError(message, 0, message);
       }
       return new YamlDecoder(doc, lines).value(doc.contents);
     },
