@@ -363,6 +363,20 @@ build {
     expect(existsSync(join(dir, '.state', 'runs', runs[0]!, 'ledger.jsonl'))).toBe(false);
   });
 
+  it('shows each output line while the script still runs', async () => {
+    const dir = ws({ 't.pkr.hcl': `source "null" "t" {\n  ${sshd.sourceHcl()}\n}\nbuild {\n  sources = ["source.null.t"]\n  provisioner "shell" { inline = ["echo first line", "sleep 2", "echo second line"] }\n}\n` });
+    const child = kilnProcess(['build', 't.pkr.hcl'], { cwd: dir, env: env(dir) });
+    const seen = new Map<string, number>();
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      for (const l of ['first line', 'second line']) if (!seen.has(l) && out.includes(`null.t: ${l}`)) seen.set(l, Date.now());
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(seen.get('second line')! - seen.get('first line')!).toBeGreaterThanOrEqual(1500);
+  });
+
   it('keeps every one of 100,000 output lines, in order', () => {
     const dir = ws({ 't.pkr.hcl': `source "null" "t" {\n  ${sshd.sourceHcl()}\n}\nbuild {\n  sources = ["source.null.t"]\n  provisioner "shell" { inline = ["seq 1 100000"] }\n}\n` });
     const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: env(dir) });

@@ -98,6 +98,14 @@ describe.skipIf(skip)('ssh communicator: commands', () => {
     expect(r.code).toBe(7);
   });
 
+  it('delivers each line as it is printed, not when the command ends', async () => {
+    const c = await connect();
+    const at: [string, number][] = [];
+    await c.exec('echo a; sleep 2; echo b', { onStdout: (l) => at.push([l, Date.now()]) });
+    expect(at.map(([l]) => l)).toEqual(['a', 'b']);
+    expect(at[1]![1] - at[0]![1]).toBeGreaterThanOrEqual(1500);
+  });
+
   it('passes environment values byte for byte', async () => {
     const c = await connect();
     const value = `it's "quoted" $HOME \`id\` ;|& \\ back\nsecond line 'x' ünï`;
@@ -197,6 +205,25 @@ describe.skipIf(skip)('ssh communicator: files', () => {
       });
     });
   }
+
+  it('uploads a tree over several SFTP channels of one connection at the same time', async () => {
+    const c = await connect();
+    const src = join(local, 'many');
+    mkdirSync(src);
+    for (let i = 0; i < 64; i++) writeFileSync(join(src, `f${i}.txt`), `file ${i}\n`);
+    const dst = remoteDir('many');
+    const logStart = sshd.log().length;
+    await c.uploadDir(`${src}/`, dst);
+    expect(sshd.ssh(`ls '${dst}' | wc -l`).trim()).toBe('64');
+    // sshd (LogLevel VERBOSE) logs each SFTP channel it starts and closes, with the client's port.
+    const lines = sshd.log().slice(logStart).split('\n');
+    const started = lines.map((l) => /Starting session: subsystem 'sftp' for kiln-ssh from 127\.0\.0\.1 port (\d+)/.exec(l)?.[1]);
+    const ports = started.filter((p): p is string => p !== undefined);
+    expect(new Set(ports).size).toBe(1);
+    const firstClose = lines.findIndex((l) => l.startsWith('Close session:'));
+    const openAtOnce = started.slice(0, firstClose < 0 ? undefined : firstClose).filter(Boolean).length;
+    expect(openAtOnce).toBeGreaterThanOrEqual(2);
+  });
 
   it('scp downloads a 128 MiB file intact, reading it as the disk takes it', async () => {
     const c = await connect({ ssh_file_transfer_method: 'scp' });

@@ -133,6 +133,8 @@ KbdInteractiveAuthentication $kbdint_auth
 UsePAM $use_pam
 StrictModes no
 AllowTcpForwarding yes
+# VERBOSE logs each subsystem request: tests count the SFTP channels a transfer opens.
+LogLevel VERBOSE
 MaxSessions 32
 MaxStartups 100
 Subsystem sftp /usr/lib/openssh/sftp-server
