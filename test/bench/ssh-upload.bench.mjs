@@ -1,8 +1,10 @@
 // Issue 4 target: a 256 MiB single-file upload reaches ≥ 0.8× the throughput of OpenSSH scp,
-// same sshd, same run. kiln's figure is its SSH communicator's upload (connect excluded, as a
-// build connects once); scp's is the whole `scp` command (its own connect included, ≈ 0.1 s).
-// For context, the same file through `kiln build` and `packer build` (file provisioner), whole
-// commands. Destinations are in /dev/shm so the disk's writeback does not decide the race.
+// same sshd, same run. Both gated figures include connecting: kiln's runs from the start of
+// its wait for SSH (TCP, handshake, login) to the end of the upload, scp's is the whole `scp`
+// command (its process start, ≈ 1 ms, included too). kiln's upload alone, without the connect,
+// is printed beside it. For context, the same file through `kiln build` and `packer build`
+// (file provisioner), whole commands. Destinations are in /dev/shm so the disk's writeback
+// does not decide the race.
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { compare, median, ROOT, KILN, timeOnce } from './harness.mjs';
@@ -29,19 +31,22 @@ const { sshSettings } = await import(join(ROOT, 'dist/src/sdk/ssh.js'));
 const { HostKeyGuard, SshCommunicator, waitForSsh } = await import(join(ROOT, 'dist/src/communicator/ssh/index.js'));
 const settings = sshSettings({ ssh_host: server.host, ssh_port: server.port, ssh_username: server.user, ssh_private_key_file: server.key });
 
+/** Milliseconds for connect + upload (`total`) and for the upload alone (`transfer`). */
 async function kilnUploadMs() {
+  const t0 = process.hrtime.bigint();
   const guard = new HostKeyGuard();
   const conn = await waitForSsh(settings, guard, { say() {}, message() {} }, new AbortController().signal);
   const comm = new SshCommunicator(settings, guard, conn);
-  const t0 = process.hrtime.bigint();
+  const t1 = process.hrtime.bigint();
   await comm.upload(src, `${dst}/big.bin`);
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const t2 = process.hrtime.bigint();
   await comm.close();
-  return ms;
+  return { total: Number(t2 - t0) / 1e6, transfer: Number(t2 - t1) / 1e6 };
 }
 const scpMs = () => timeOnce(['scp', ...server.sshArgs, '-P', String(server.port), src, `kiln-ssh@127.0.0.1:${dst}/big.bin`]).ms;
 
 const k = [];
+const kTransfer = [];
 const s = [];
 clean();
 await kilnUploadMs();
@@ -49,16 +54,22 @@ clean();
 scpMs();
 for (let i = 0; i < RUNS; i++) {
   clean();
-  k.push(await kilnUploadMs());
+  const m = await kilnUploadMs();
+  k.push(m.total);
+  kTransfer.push(m.transfer);
   clean();
   s.push(scpMs());
 }
 const mbps = (ms) => Math.round((SIZE / 1e6 / (ms / 1000)) * 10) / 10;
 const kMB = mbps(median(k));
+const kTransferMB = mbps(median(kTransfer));
 const sMB = mbps(median(s));
 const ratio = Math.round((kMB / sMB) * 1000) / 1000;
-console.log(JSON.stringify({ name: '256 MiB upload, throughput', kiln_MBps: kMB, scp_MBps: sMB, ratio, kiln_ms: k.map(Math.round), scp_ms: s.map(Math.round) }));
-console.log(`${ratio >= 0.8 ? 'PASS' : 'FAIL'} 256 MiB upload: kiln ${kMB} MB/s, OpenSSH scp ${sMB} MB/s, ratio ${ratio} (target ≥ 0.8)`);
+console.log(
+  JSON.stringify({ name: '256 MiB upload, throughput, connect included', kiln_MBps: kMB, scp_MBps: sMB, ratio, kiln_transfer_only_MBps: kTransferMB, kiln_ms: k.map(Math.round), kiln_transfer_ms: kTransfer.map(Math.round), scp_ms: s.map(Math.round) }),
+);
+console.log(`${ratio >= 0.8 ? 'PASS' : 'FAIL'} 256 MiB upload, connect included: kiln ${kMB} MB/s, OpenSSH scp ${sMB} MB/s, ratio ${ratio} (target ≥ 0.8)`);
+console.log(`INFO 256 MiB upload, kiln without its connect: ${kTransferMB} MB/s`);
 
 // Whole commands, for context: kiln build vs packer build, one file provisioner each.
 const template = join(dir, 'upload.pkr.hcl');
