@@ -34,6 +34,24 @@ export class Cleanups implements CleanupStack {
     }
   }
 
+  /**
+   * Runs and removes only the newest action with this description, leaving every other undone
+   * (-on-error=run-cleanup-provisioner skips all cleanup but the error-cleanup-provisioner).
+   */
+  async runOnly(description: string, onError: (description: string, err: Error) => void): Promise<void> {
+    const i = this.entries.map((e) => e.description).lastIndexOf(description);
+    if (i < 0) return;
+    const [e] = this.entries.splice(i, 1);
+    this.running.add(e!.description);
+    try {
+      await e!.fn();
+    } catch (err) {
+      onError(e!.description, err as Error);
+    } finally {
+      this.running.delete(e!.description);
+    }
+  }
+
   pending(): string[] {
     return [...this.running, ...this.entries.map((e) => e.description).reverse()];
   }

@@ -30,6 +30,9 @@ import type { ComponentKind } from './registry.js';
 
 export type OnError = 'cleanup' | 'abort' | 'ask' | 'run-cleanup-provisioner';
 
+/** The cleanup action that runs the error-cleanup-provisioner (a second Ctrl-C lists it so). */
+const ERROR_CLEANUP = 'error-cleanup-provisioner, if the build failed';
+
 export interface Resolved<P> {
   planned: PlannedStep;
   plugin: P;
@@ -87,6 +90,10 @@ export class BuildRun {
   private readonly ui;
   private readonly generatedData = new Map<string, string>();
   private failureHandled = false;
+  /** The builder's failure once it is known: the error-cleanup-provisioner runs only then. */
+  private builderFailure: Error | undefined;
+  private errorCleanupFailure: Error | undefined;
+  private provisioningStarted = false;
   private artifactsMade = 0;
 
   constructor(
@@ -134,11 +141,16 @@ export class BuildRun {
       // A builder failure outside its named steps: decide as -on-error says.
       abort = (await this.decide(error, 'build')) === 'abort';
     }
+    const onCleanupError = (what: string, err: Error): void => this.ui.error(`Error cleaning up (${what}): ${err.message}`);
+    if (error && !cancelled && !postProcessorFailed) this.builderFailure = error;
     if (abort) {
+      if (this.env.onError === 'run-cleanup-provisioner') await this.cleanups.runOnly(ERROR_CLEANUP, onCleanupError);
       this.ui.error(`Step failed and -on-error=${this.env.onError}: leaving ${this.cleanups.size} cleanup action(s) undone. Run "kiln cleanup --run ${this.env.runId}" to remove what was left.`);
     } else {
-      await this.cleanups.unwind((what, err) => this.ui.error(`Error cleaning up (${what}): ${err.message}`));
+      await this.cleanups.unwind(onCleanupError);
     }
+    // Packer's words when the error-cleanup-provisioner fails too.
+    if (error && this.errorCleanupFailure) error = new Error(`Cleanup failed: ${this.errorCleanupFailure.message}. Original Provisioning error: ${error.message}`);
     const durationMs = Date.now() - started;
     const outcome: BuildOutcome = {
       name,
@@ -278,6 +290,13 @@ export class BuildRun {
   }
 
   private async provision(comm: Communicator): Promise<void> {
+    if (!this.provisioningStarted) {
+      this.provisioningStarted = true;
+      // Packer's provisioning step has this as its cleanup: it runs after the cleanups of
+      // every later step and before the earlier ones (so the communicator is still open), and
+      // only when the build failed, in provisioning or in any step after it.
+      this.cleanups.push(ERROR_CLEANUP, () => this.runErrorCleanupProvisioner(comm));
+    }
     for (let i = 0; i < this.job.provisioners.length; i++) {
       const p = this.job.provisioners[i]!;
       for (;;) {
@@ -287,24 +306,17 @@ export class BuildRun {
         } catch (err) {
           if (this.signal.aborted) throw new CancelledError();
           const e = err as Error;
-          const mode = this.env.onError;
-          if (mode === 'ask') {
-            const choice = await this.decide(e, `provisioner ${p.planned.type}`);
-            if (choice === 'retry') continue;
-            this.failureHandled = true;
-            if (choice === 'abort') throw new AbortBuild(e);
-          } else {
-            this.failureHandled = true;
-          }
-          if (mode !== 'abort') await this.runErrorCleanupProvisioner(comm);
-          if (mode === 'abort' || mode === 'run-cleanup-provisioner') throw new AbortBuild(e);
-          throw e;
+          const choice = await this.decide(e, `provisioner ${p.planned.type}`);
+          if (choice === 'retry') continue;
+          this.failureHandled = true;
+          throw choice === 'abort' ? new AbortBuild(e) : e;
         }
       }
     }
   }
 
   private async runErrorCleanupProvisioner(comm: Communicator): Promise<void> {
+    if (!this.builderFailure) return;
     // Packer says this whether or not there is one.
     this.ui.say('Provisioning step had errors: Running the cleanup provisioner, if present...');
     const p = this.job.errorCleanupProvisioner;
@@ -312,7 +324,7 @@ export class BuildRun {
     try {
       await this.runProvisioner(p, comm);
     } catch (err) {
-      this.ui.error(`The error-cleanup-provisioner failed too: ${(err as Error).message}`);
+      this.errorCleanupFailure = err as Error;
     }
   }
 

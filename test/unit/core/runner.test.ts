@@ -104,7 +104,7 @@ describe('runner', () => {
   });
 
   for (const where of ['in a step', 'outside any step'] as const) {
-    it(`-on-error=run-cleanup-provisioner: a builder failure ${where} leaves every cleanup undone, as abort does`, async () => {
+    it(`-on-error=run-cleanup-provisioner: a builder failure ${where} after provisioning runs the error-cleanup-provisioner and leaves every other cleanup undone`, async () => {
       const log: string[] = [];
       const failing: BuilderPlugin<unknown> = {
         type: 'rec',
@@ -121,12 +121,32 @@ describe('runner', () => {
       const r = await startRun([job('rec.a', failing, { provisioners: [provisionerStep(provisioner(log, 'ok'))], errorCleanupProvisioner: provisionerStep(provisioner(log, 'ecp')) })], env, 0).done;
       expect(r.exitCode).toBe(1);
       expect(r.leftResources).toBe(true);
-      expect(log).toEqual(['provision ok #1']);
+      expect(log).toEqual(['provision ok #1', 'provision ecp #1']);
       expect(env.ledger.openResources().map((x) => x.kind)).toEqual(['tempdir']);
       const said = events.filter((e) => e.type === 'error').map((e) => (e as { message: string }).message);
       expect(said.join('\n')).toContain('Step failed and -on-error=run-cleanup-provisioner: leaving 2 cleanup action(s) undone.');
     });
   }
+
+  it('a builder failure after provisioning runs the error-cleanup-provisioner before the cleanups of earlier steps', async () => {
+    const log: string[] = [];
+    const { env } = testEnv(runsDir());
+    const r = await startRun([job('rec.a', recordingBuilder(log, 'snapshot broke'), { provisioners: [provisionerStep(provisioner(log, 'ok'))], errorCleanupProvisioner: provisionerStep(provisioner(log, 'ecp')) })], env, 0).done;
+    expect(r.outcomes[0]!.error).toBe('snapshot broke');
+    expect(log).toEqual(['tempdir true', 'provision ok #1', 'provision ecp #1', 'cleanup second', 'cleanup first']);
+  });
+
+  it('the error-cleanup-provisioner runs only when the build failed, and its own failure is told as Packer tells it', async () => {
+    const log: string[] = [];
+    const { env } = testEnv(runsDir());
+    const ok = await startRun([job('rec.a', recordingBuilder(log), { provisioners: [provisionerStep(provisioner(log, 'ok'))], errorCleanupProvisioner: provisionerStep(provisioner(log, 'ecp')) })], env, 0).done;
+    expect(ok.exitCode).toBe(0);
+    expect(log).not.toContain('provision ecp #1');
+    const { env: env2 } = testEnv(runsDir());
+    const r = await startRun([job('rec.a', recordingBuilder(log), { provisioners: [provisionerStep(provisioner(log, 'bad', 'fail'))], errorCleanupProvisioner: provisionerStep(provisioner(log, 'ecp', 'fail')) })], env2, 0).done;
+    expect(r.outcomes[0]!.error).toBe('Cleanup failed: ecp broke. Original Provisioning error: bad broke');
+    expect(env2.ledger.openResources()).toEqual([]);
+  });
 
   it('-on-error does not apply to post-processors: a failed one still lets every cleanup run', async () => {
     for (const onError of ['abort', 'run-cleanup-provisioner'] as const) {
