@@ -7,7 +7,7 @@
  */
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResourceHandle, ResourceTracker } from '../sdk/plugin.js';
+import type { ResourceHandle } from '../sdk/plugin.js';
 import { runsDir } from './paths.js';
 import { processStartTime } from './proc.js';
 
@@ -46,11 +46,6 @@ export class Ledger {
     if (start !== undefined) entry.procStart = start;
     l.writeNow(entry);
     return l;
-  }
-
-  /** A tracker whose records carry the build's name. */
-  tracker(build?: string): ResourceTracker {
-    return { record: (kind, description, data) => this.record(kind, description, data, build) };
   }
 
   async record(kind: string, description: string, data: Record<string, unknown>, build?: string): Promise<ResourceHandle> {
