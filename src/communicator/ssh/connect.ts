@@ -114,7 +114,7 @@ function stalled(stage: Stage, s: SshSettings): string {
     case 'proxy':
       return `the SOCKS5 proxy ${s.proxy ? endpointName(s.proxy) : ''} did not connect to ${t} ${end}`;
     case 'bastion':
-      return `the bastion ${s.bastion ? endpointName(s.bastion) : ''} did not complete the SSH handshake ${end}`;
+      return `the bastion ${s.bastion ? endpointName(s.bastion) : ''} did not answer SSH ${end}`;
     case 'forward':
       return `the bastion did not open a tunnel to ${t} ${end}`;
     case 'handshake':
