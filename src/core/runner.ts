@@ -277,8 +277,8 @@ export class BuildRun {
   /**
    * What to do after a builder step failed, per -on-error: clean up (default), abort (leave
    * everything), or ask the person at the terminal (who may also retry the failed step).
-   * run-cleanup-provisioner is abort as Packer means it: every step's cleanup is skipped; the
-   * only thing it adds, the error-cleanup-provisioner, runs where provisioning fails.
+   * run-cleanup-provisioner is abort as Packer means it: every step's cleanup is skipped but the
+   * provisioning step's, which runs the error-cleanup-provisioner.
    */
   private async decide(err: Error, where: string): Promise<'cleanup' | 'abort' | 'retry'> {
     const mode = this.env.onError;
