@@ -27,8 +27,7 @@ const fileBuilder = builder({
       const tmp = `${target}.kiln-${ctx.runId.slice(0, 8)}.part`;
       try {
         if (content !== undefined) {
-          ctx.ui.say(`Writing content to ${target}`);
-          // Packer writes content files readable by their owner only.
+          // Packer writes content files readable by their owner only, and says nothing.
           await writeFile(tmp, content, { signal: ctx.signal, mode: 0o600 });
         } else {
           ctx.ui.say(`Copying ${source} to ${target}`);
@@ -36,6 +35,7 @@ const fileBuilder = builder({
           if (!st?.isFile()) throw new Error(`source file "${source}" does not exist or is not a regular file`);
           // Sparse-aware: a disk image's holes are neither read nor written (as cp --sparse=always).
           await copySparse(source!, tmp, { mode: st.mode & 0o777, signal: ctx.signal });
+          ctx.ui.say(`Copied ${st.size} bytes`);
         }
         await rename(tmp, target);
       } catch (err) {

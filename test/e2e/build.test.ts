@@ -137,6 +137,20 @@ build {
     expect(log).toMatch(/\[artifact\] post-processor checksum made .*\(files: out\.txt, out\.sha256\)$/m);
   });
 
+  it('file builder: says what Packer says (copy: "Copying" and "Copied N bytes"; content: nothing)', () => {
+    const dir = ws({
+      'src.txt': 'hello\n',
+      't.pkr.hcl': 'source "file" "c" {\n  source = "src.txt"\n  target = "out/copy.txt"\n}\nsource "file" "w" {\n  content = "hi"\n  target = "out/w.txt"\n}\nbuild { sources = ["source.file.c", "source.file.w"] }\n',
+    });
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
+    expect(r.code).toBe(0);
+    const fileC = r.stdout.split('\n').filter((l) => l.startsWith('==> file.c:'));
+    expect(fileC).toEqual(['==> file.c: Copying src.txt to out/copy.txt', '==> file.c: Copied 6 bytes']);
+    expect(r.stdout).not.toMatch(/==> file\.w:/);
+    expect(readFileSync(join(dir, 'out', 'copy.txt'), 'utf8')).toBe('hello\n');
+    expect(readFileSync(join(dir, 'out', 'w.txt'), 'utf8')).toBe('hi');
+  });
+
   it('redacts sensitive values from the output and the log files', () => {
     const dir = ws({
       't.pkr.hcl': `
