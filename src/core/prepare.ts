@@ -7,9 +7,11 @@ import type { Diagnostic, SourceRange } from './errors/diagnostic.js';
 import { error } from './errors/diagnostic.js';
 import { didYouMean } from './errors/suggest.js';
 import { planRead, readTemplate, type TemplateOptions, type TemplateResult } from '../template/index.js';
+import type { RequiredPlugin } from '../template/model.js';
+import { checkVersion } from '../template/version.js';
 import type { PlannedStep } from '../template/plan.js';
 import { checkConfig } from './config.js';
-import { PluginError, PluginRegistry, type ComponentKind } from './registry.js';
+import { PluginRegistry, type ComponentKind } from './registry.js';
 import type { Job, Resolved } from './runner.js';
 import type { BuilderPlugin, PostProcessorPlugin, ProvisionerPlugin } from '../sdk/plugin.js';
 
@@ -24,19 +26,16 @@ export async function prepareJobs(opts: TemplateOptions): Promise<Prepared> {
   if (!read.model) return { ...base, diags: read.diags };
   const model = read.model;
 
-  let registry: PluginRegistry;
-  try {
-    registry = await PluginRegistry.create(
-      (model.packer?.requiredPlugins ?? []).map((p) => ({ name: p.name, ...(p.source !== undefined && { source: p.source }) })),
-      model.root,
-    );
-  } catch (err) {
-    if (!(err instanceof PluginError)) throw err;
-    return { ...base, diags: [...read.diags, error('Plugin not available', err.message, model.packer?.range)] };
-  }
+  const required = model.packer?.requiredPlugins ?? [];
+  const registry = await PluginRegistry.create(
+    required.map((p) => ({ name: p.name, ...(p.source !== undefined && { source: p.source }) })),
+    model.root,
+  );
+  // Every required plugin is reported, and the rest of the template is still checked, so a
+  // missing plugin hides none of the template's other problems.
+  const diags: Diagnostic[] = requiredPluginDiags(required, registry);
 
   // Builders first: their `build.*` names are needed to plan provisioners.
-  const diags: Diagnostic[] = [];
   const builderTypes = new Set([...model.sourceBlocks.values()].map((s) => s.type));
   const builders = new Map<string, BuilderPlugin<unknown> | undefined>();
   for (const t of builderTypes) builders.set(t, await registry.get('builder', t));
@@ -49,14 +48,14 @@ export async function prepareJobs(opts: TemplateOptions): Promise<Prepared> {
   if (!result.plan || !result.env) return { ...base, ...result, diags, registry };
 
   const unknownType = (kind: ComponentKind, type: string, where: SourceRange): void => {
+    // A type from a required plugin kiln could not provide is already reported at that plugin.
+    if (registry.unavailable.some((u) => u.provides(type))) return;
     const label = kind === 'builder' ? 'source' : kind;
-    diags.push(
-      error(
-        `Unknown ${label} type "${type}"`,
-        `kiln has no ${kind} plugin of type "${type}".${didYouMean(type, registry.types(kind))} Built-in and installed ${kind}s: ${registry.types(kind).sort().join(', ') || 'none'}.`,
-        where,
-      ),
-    );
+    const official = PluginRegistry.unimplementedOfficial(kind, type);
+    const why = official
+      ? `"${type}" is a ${kind} of HashiCorp's ${official} plugin that kiln does not implement yet.`
+      : `kiln has no ${kind} plugin of type "${type}".${didYouMean(type, registry.types(kind))}`;
+    diags.push(error(`Unknown ${label} type "${type}"`, `${why} Built-in and installed ${kind}s: ${registry.types(kind).sort().join(', ') || 'none'}.`, where));
   };
   const resolveStep = async <P extends ProvisionerPlugin<unknown> | PostProcessorPlugin<unknown>>(
     kind: 'provisioner' | 'post-processor',
@@ -96,4 +95,23 @@ export async function prepareJobs(opts: TemplateOptions): Promise<Prepared> {
     });
   }
   return { ...result, diags, jobs, registry };
+}
+
+/**
+ * Each required plugin kiln cannot provide, at its own entry. A `version` constraint is checked
+ * for form only: kiln's built-ins have no plugin versions of their own (they move with kiln), and
+ * a third-party plugin's version is pinned where npm pins it, in package.json.
+ */
+function requiredPluginDiags(required: readonly RequiredPlugin[], registry: PluginRegistry): Diagnostic[] {
+  const diags: Diagnostic[] = [];
+  for (const p of required) {
+    const missing = registry.unavailable.find((u) => u.name === p.name);
+    if (missing) diags.push(error('Plugin not available', missing.reason, p.range));
+    if (p.version === undefined) continue;
+    // Any version will do to learn whether a term parses; one term at a time, because
+    // checkVersion stops at the first term the version does not satisfy.
+    const bad = p.version.split(',').map((term) => checkVersion('0.0.0', term)).find((r) => 'error' in r);
+    if (bad && 'error' in bad) diags.push(error('Invalid version constraint', `The version of the plugin "${p.name}": ${bad.error}.`, p.range));
+  }
+  return diags;
 }

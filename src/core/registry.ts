@@ -2,7 +2,9 @@
  * Plugin resolution. Built-in plugins live in `plugins/` and are imported only when a template
  * uses them, so a template without a cloud builder never loads a cloud SDK. Third-party plugins
  * are npm packages named `kiln-plugin-<name>` (or local paths) declared in the template's
- * `required_plugins`; they default-export the same PluginSet shape as built-ins.
+ * `required_plugins`; they default-export the same PluginSet shape as built-ins. HashiCorp's own
+ * plugins (`github.com/hashicorp/<name>`) that kiln implements resolve to the built-ins, so a
+ * Packer template's `required_plugins` works unchanged.
  */
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -52,9 +54,34 @@ const BUILTIN: Record<ComponentKind, Record<string, Loader>> = {
   data: {},
 };
 
+/**
+ * HashiCorp's plugins that kiln provides built in, with the components the Packer plugin has
+ * that kiln does not implement yet (so an error can say so rather than "unknown type").
+ * Packer's docker plugin has builder docker and post-processors docker-tag, docker-push (kiln has
+ * these), docker-import and docker-save; its qemu plugin has builder qemu.
+ */
+const OFFICIAL_BUILT_IN: Record<string, ReadonlyArray<{ kind: ComponentKind; type: string }>> = {
+  qemu: [],
+  docker: [
+    { kind: 'post-processor', type: 'docker-import' },
+    { kind: 'post-processor', type: 'docker-save' },
+  ],
+};
+
 export interface RequiredPluginRef {
   name: string;
   source?: string;
+}
+
+/** A required plugin kiln cannot provide, and why (a sentence for the user). */
+export interface UnavailablePlugin {
+  name: string;
+  reason: string;
+  /**
+   * Whether a component type would have come from this plugin, by Packer's naming rule: a
+   * plugin's components are called `<plugin>` or `<plugin>-<component>`.
+   */
+  provides(type: string): boolean;
 }
 
 export class PluginError extends Error {
@@ -69,14 +96,44 @@ interface External {
 
 export class PluginRegistry {
   private external: External[] = [];
+  private missing: UnavailablePlugin[] = [];
 
   private constructor() {}
 
-  /** A registry with the template's required plugins loaded (they are needed to know their types). */
+  /**
+   * A registry with the template's required plugins loaded (they are needed to know their types).
+   * A plugin that cannot be provided does not stop the others: each one is in `unavailable`.
+   */
   static async create(required: readonly RequiredPluginRef[], templateRoot: string): Promise<PluginRegistry> {
     const r = new PluginRegistry();
-    for (const p of required) r.external.push(await loadExternal(p, templateRoot));
+    for (const p of required) {
+      const official = officialPluginName(p.source);
+      if (official !== undefined && Object.hasOwn(OFFICIAL_BUILT_IN, official)) continue; // the built-ins serve it
+      let reason: string | undefined;
+      if (official !== undefined) reason = notImplemented(p, official);
+      else {
+        try {
+          r.external.push(await loadExternal(p, templateRoot));
+        } catch (err) {
+          if (!(err instanceof PluginError)) throw err;
+          reason = err.message;
+        }
+      }
+      if (reason === undefined) continue;
+      const prefixes = [p.name, official ?? ''].filter((n) => n !== '');
+      r.missing.push({ name: p.name, reason, provides: (type) => prefixes.some((n) => type === n || type.startsWith(`${n}-`)) });
+    }
     return r;
+  }
+
+  /** The required plugins that could not be provided, in template order. */
+  get unavailable(): readonly UnavailablePlugin[] {
+    return this.missing;
+  }
+
+  /** The HashiCorp plugin a component belongs to when kiln implements that plugin but not this component. */
+  static unimplementedOfficial(kind: ComponentKind, type: string): string | undefined {
+    return Object.entries(OFFICIAL_BUILT_IN).find(([, gaps]) => gaps.some((c) => c.kind === kind && c.type === type))?.[0];
   }
 
   /**
@@ -132,6 +189,25 @@ function componentsOf<K extends ComponentKind>(set: PluginSet, kind: K): Compone
 
 function pick<K extends ComponentKind>(set: PluginSet, kind: K, type: string): ComponentOf[K] | undefined {
   return componentsOf(set, kind).find((c) => c.type === type);
+}
+
+/**
+ * The plugin name of an official HashiCorp source address (`github.com/hashicorp/<name>`, or
+ * `hashicorp/<name>` as Packer 1.7 allowed), compared case-insensitively; undefined otherwise.
+ */
+function officialPluginName(source: string | undefined): string | undefined {
+  const parts = (source ?? '').trim().toLowerCase().split('/');
+  if (parts.length === 3 ? parts[0] !== 'github.com' : parts.length !== 2) return undefined;
+  const [namespace, name] = parts.slice(-2);
+  return namespace === 'hashicorp' && name ? name : undefined;
+}
+
+function notImplemented(p: RequiredPluginRef, official: string): string {
+  const have = Object.keys(OFFICIAL_BUILT_IN).sort().join(', ');
+  return (
+    `kiln does not implement HashiCorp's ${official} plugin (${p.source ?? ''}) yet, so the components it provides (named ${official} or ${official}-*) cannot be used. ` +
+    `The HashiCorp plugins kiln provides built in are: ${have}.`
+  );
 }
 
 /**

@@ -76,6 +76,160 @@ describe('third-party plugins', () => {
   });
 });
 
+/** How errors are printed: summary, then the position line. */
+const errorsAt = (stderr: string): string[] => [...stderr.matchAll(/^Error: (.*)\n\n {2}on (\S+):$/gm)].map((m) => `${m[2]} ${m[1]}`);
+
+describe("HashiCorp's plugins in required_plugins", () => {
+  /** A packer block as real Packer templates write it, for the plugins kiln implements. */
+  const PACKER_BLOCK = (qemuVersion: string) => `packer {
+  required_plugins {
+    qemu = {
+      source  = "github.com/hashicorp/qemu"
+      version = "${qemuVersion}"
+    }
+    docker = {
+      source  = "github.com/hashicorp/docker"
+      version = "~> 1"
+    }
+  }
+}
+`;
+
+  it('qemu and docker resolve to the built-ins: the template validates unchanged', () => {
+    const w = workspace({
+      't.pkr.hcl': `${PACKER_BLOCK('>= 1.0.0')}
+source "docker" "app" {
+  image  = "alpine:3.19"
+  commit = true
+}
+source "qemu" "vm" {
+  iso_url          = "https://example.invalid/alpine.iso"
+  iso_checksum     = "none"
+  ssh_username     = "root"
+  ssh_password     = "x"
+  shutdown_command = "poweroff"
+}
+build {
+  sources = ["source.docker.app", "source.qemu.vm"]
+  post-processors {
+    post-processor "docker-tag" {
+      repository = "example/app"
+      tags       = ["1"]
+      only       = ["docker.app"]
+    }
+    post-processor "docker-push" {
+      only = ["docker.app"]
+    }
+  }
+}
+`,
+    });
+    cleanups.push(w.cleanup);
+    const r = kiln(['validate', 't.pkr.hcl'], { cwd: w.dir });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('The configuration is valid.\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('builds with them, and a version constraint on a built-in is not enforced', () => {
+    const w = workspace({
+      't.pkr.hcl': `${PACKER_BLOCK('>= 99.0.0')}
+source "null" "n" { communicator = "none" }
+build {
+  sources = ["source.null.n"]
+  provisioner "shell-local" { inline = ["echo built > built.txt"] }
+}
+`,
+    });
+    cleanups.push(w.cleanup);
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: w.dir, env: { KILN_STATE_DIR: join(w.dir, '.state') } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(w.dir, 'built.txt'), 'utf8')).toBe('built\n');
+  });
+
+  it('a malformed version constraint is an error at its plugin', () => {
+    const w = workspace({ 't.pkr.hcl': `${PACKER_BLOCK('>= 1.0.0, at least one')}source "null" "n" { communicator = "none" }\nbuild { sources = ["source.null.n"] }\n` });
+    cleanups.push(w.cleanup);
+    const r = kiln(['validate', 't.pkr.hcl'], { cwd: w.dir });
+    expect(r.code).toBe(1);
+    expect(errorsAt(r.stderr)).toEqual(['t.pkr.hcl:3:5 Invalid version constraint']);
+    expect(r.stderr).toContain('"at least one" is not a valid version constraint');
+  });
+
+  it('plugins kiln does not implement yet are each reported at their own entry, with no npm hint', () => {
+    const w = workspace({
+      't.pkr.hcl': `packer {
+  required_plugins {
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = ">= 1.3.0"
+    }
+    azure = {
+      source  = "github.com/hashicorp/azure"
+      version = "~> 2"
+    }
+  }
+}
+source "amazon-ebs" "a" { region = "eu-west-1" }
+source "azure-arm" "b" { location = "westeurope" }
+build { sources = ["source.amazon-ebs.a", "source.azure-arm.b"] }
+`,
+    });
+    cleanups.push(w.cleanup);
+    const r = kiln(['validate', 't.pkr.hcl'], { cwd: w.dir });
+    expect(r.code).toBe(1);
+    // The sources that need them are not reported again as unknown types.
+    expect(errorsAt(r.stderr)).toEqual(['t.pkr.hcl:3:5 Plugin not available', 't.pkr.hcl:7:5 Plugin not available']);
+    expect(r.stderr).toContain("kiln does not implement HashiCorp's amazon plugin (github.com/hashicorp/amazon) yet");
+    expect(r.stderr).toContain("kiln does not implement HashiCorp's azure plugin (github.com/hashicorp/azure) yet");
+    expect(r.stderr).toContain('The HashiCorp plugins kiln provides built in are: docker, qemu.');
+    expect(r.stderr).not.toContain('npm install');
+  });
+
+  it('every missing plugin is reported and the rest of the template is still checked', () => {
+    const w = workspace({
+      't.pkr.hcl': `packer {
+  required_plugins {
+    stamp = { source = "github.com/example/stamp" }
+    ansible = { source = "github.com/hashicorp/ansible", version = "~> 1" }
+    mine = { source = "./nowhere" }
+  }
+}
+source "docker" "d" {
+  image  = "alpine:3.19"
+  commti = true
+}
+build {
+  sources = ["source.docker.d"]
+  provisioner "stamp" { text = "x" }
+  provisioner "ansible" { playbook_file = "site.yml" }
+  provisioner "shel" { inline = ["true"] }
+  post-processor "docker-save" { path = "image.tar" }
+}
+`,
+    });
+    cleanups.push(w.cleanup);
+    const r = kiln(['validate', 't.pkr.hcl'], { cwd: w.dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+    expect(errorsAt(r.stderr)).toEqual([
+      't.pkr.hcl:3:5 Plugin not available',
+      't.pkr.hcl:4:5 Plugin not available',
+      't.pkr.hcl:5:5 Plugin not available',
+      't.pkr.hcl:10:3 Unsupported argument',
+      't.pkr.hcl:8:1 Invalid value',
+      't.pkr.hcl:16:3 Unknown provisioner type "shel"',
+      't.pkr.hcl:17:3 Unknown post-processor type "docker-save"',
+    ]);
+    expect(r.stderr).toContain('npm install kiln-plugin-stamp');
+    expect(r.stderr).toContain("kiln does not implement HashiCorp's ansible plugin");
+    expect(r.stderr).toContain(`The plugin "mine" was not found at ${join(w.dir, 'nowhere')}`);
+    expect(r.stderr).toContain('Did you mean "commit"?');
+    expect(r.stderr).toContain(`"docker-save" is a post-processor of HashiCorp's docker plugin that kiln does not implement yet.`);
+  });
+});
+
 describe('kiln cleanup and third-party resources', () => {
   /** A builder that makes a resource of its own kind ("marker": a file) and then hangs. */
   const MARKER = `
