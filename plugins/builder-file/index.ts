@@ -5,7 +5,8 @@
  */
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { builder, copySparse, NoneCommunicator, z, type PluginSet } from '../../src/sdk/index.js';
+import { builder, NoneCommunicator, z, type PluginSet } from '../../src/sdk/index.js';
+import { copySparse } from '../../src/sdk/images.js';
 
 const schema = z
   .object({

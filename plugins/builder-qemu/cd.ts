@@ -12,7 +12,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import picomatch from 'picomatch';
-import type { IsoEntry } from '../../src/sdk/index.js';
+import type { IsoEntry } from '../../src/sdk/images.js';
 
 /** The entries for cd_files and cd_content; cd_content wins over a file of the same path. */
 export async function cdEntries(files: readonly string[], content: Readonly<Record<string, string>>): Promise<IsoEntry[]> {

@@ -7,7 +7,8 @@
  */
 import { rename, rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { detectImageFormat, qemuImg, qemuImgConvert, qemuImgInfo, type BuildContext } from '../../src/sdk/index.js';
+import { type BuildContext } from '../../src/sdk/index.js';
+import { detectImageFormat, qemuImg, qemuImgConvert, qemuImgInfo } from '../../src/sdk/images.js';
 import type { QemuConfig } from './config.js';
 
 /** qemu-img's names for the formats kiln detects. */

@@ -14,23 +14,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, basename, join, resolve } from 'node:path';
-import {
-  builder,
-  buildLogFile,
-  clearTemporaryKey,
-  connectSsh,
-  NoneCommunicator,
-  parseDuration,
-  qemuImgInfo,
-  temporaryKeyPair,
-  writeIso,
-  type Artifact,
-  type BuildContext,
-  type Communicator,
-  type PluginSet,
-  type Reaper,
-  type TemporaryKeyPair,
-} from '../../src/sdk/index.js';
+import { builder, buildLogFile, clearTemporaryKey, connectSsh, NoneCommunicator, parseDuration, temporaryKeyPair, type Artifact, type BuildContext, type Communicator, type PluginSet, type Reaper, type TemporaryKeyPair } from '../../src/sdk/index.js';
+import { qemuImgInfo, writeIso } from '../../src/sdk/images.js';
 import { probeKvm } from './accel.js';
 import { qemuArgv } from './args.js';
 import { parseBootCommand, type BootAction } from './boot-command.js';

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { postProcessor, z, type Artifact, type PluginSet, type Reaper, checkTemplate, isDiskFull, renderTemplate, sparseFileChunks, templateVars, writeError } from '../../src/sdk/index.js';
+import { postProcessor, z, type Artifact, type PluginSet, type Reaper, checkTemplate, renderTemplate, templateVars } from '../../src/sdk/index.js';
+import { isDiskFull, sparseFileChunks, writeError } from '../../src/sdk/images.js';
 import { compressor, coresFor, detectFormat, type Format } from './format.js';
 import { tarStream } from './tar.js';
 

@@ -8,7 +8,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { END_OF_ARCHIVE, encodeTarHeader, tarPadding, sparseFileChunks } from '../../src/sdk/index.js';
+import { END_OF_ARCHIVE, encodeTarHeader, tarPadding, sparseFileChunks } from '../../src/sdk/images.js';
 
 /** uid → user name and gid → group name from /etc/passwd and /etc/group ("" when unknown, as tar does). */
 let idNames: Promise<{ users: Map<number, string>; groups: Map<number, string> }> | undefined;

@@ -5,21 +5,8 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import {
-  detectImageFormat,
-  diskImageOf,
-  diskOutputPath,
-  DISK_PARTIAL_KIND,
-  partialRecorder,
-  postProcessor,
-  qemuImgConvert,
-  qemuImgInfo,
-  reapDiskPartial,
-  writeAtomically,
-  z,
-  type Artifact,
-  type PluginSet,
-} from '../../src/sdk/index.js';
+import { postProcessor, z, type Artifact, type PluginSet } from '../../src/sdk/index.js';
+import { detectImageFormat, diskImageOf, diskOutputPath, DISK_PARTIAL_KIND, partialRecorder, qemuImgConvert, qemuImgInfo, reapDiskPartial, writeAtomically } from '../../src/sdk/images.js';
 
 export const BUILDER_ID = 'kiln.post-processor.qcow2';
 

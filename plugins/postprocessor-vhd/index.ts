@@ -9,27 +9,8 @@
  */
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import {
-  diskIdentity,
-  diskImageOf,
-  diskOutputPath,
-  DISK_PARTIAL_KIND,
-  dynamicVhdSize,
-  fixedVhdInPlace,
-  fixedVhdSize,
-  partialRecorder,
-  postProcessor,
-  progressReporter,
-  rawInputOf,
-  reapDiskPartial,
-  writeAtomically,
-  writeDynamicVhd,
-  writeError,
-  writeFixedVhd,
-  z,
-  type Artifact,
-  type PluginSet,
-} from '../../src/sdk/index.js';
+import { postProcessor, z, type Artifact, type PluginSet } from '../../src/sdk/index.js';
+import { diskIdentity, diskImageOf, diskOutputPath, DISK_PARTIAL_KIND, dynamicVhdSize, fixedVhdInPlace, fixedVhdSize, partialRecorder, progressReporter, rawInputOf, reapDiskPartial, writeAtomically, writeDynamicVhd, writeError, writeFixedVhd } from '../../src/sdk/images.js';
 
 export const BUILDER_ID = 'kiln.post-processor.vhd';
 

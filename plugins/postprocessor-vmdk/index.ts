@@ -5,23 +5,8 @@
  */
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import {
-  ADAPTER_TYPES,
-  diskIdentity,
-  diskImageOf,
-  diskOutputPath,
-  DISK_PARTIAL_KIND,
-  partialRecorder,
-  postProcessor,
-  progressReporter,
-  rawInputOf,
-  reapDiskPartial,
-  writeAtomically,
-  writeStreamOptimizedVmdk,
-  z,
-  type Artifact,
-  type PluginSet,
-} from '../../src/sdk/index.js';
+import { postProcessor, z, type Artifact, type PluginSet } from '../../src/sdk/index.js';
+import { ADAPTER_TYPES, diskIdentity, diskImageOf, diskOutputPath, DISK_PARTIAL_KIND, partialRecorder, progressReporter, rawInputOf, reapDiskPartial, writeAtomically, writeStreamOptimizedVmdk } from '../../src/sdk/images.js';
 
 export const BUILDER_ID = 'kiln.post-processor.vmdk';
 

@@ -37,31 +37,9 @@ export { checkTemplate, renderTemplate, templateVars } from './output-template.j
 // SSH: the shared ssh_* option schema and the connect helper every SSH-capable builder uses.
 export { sshFields, checkSsh, resolveSsh, expandHome, type SshConfigFields, type SshSettings, type SshEndpoint, type SshCheckOptions } from './ssh-config.js';
 export { connectSsh, prefetchSsh, sshSettings, temporaryKeyPair, clearTemporaryKey, type SshTarget, type TemporaryKeyPair } from './ssh.js';
-// Disk images: formats kiln writes itself (VHD, VMDK), qemu-img for the rest, and what the disk
-// post-processors share (input disk, raw bytes, partial outputs, reproducible identity).
-export {
-  ADAPTER_TYPES,
-  copySparse,
-  detectImageFormat,
-  dynamicVhdSize,
-  fixedVhdInPlace,
-  fixedVhdSize,
-  isDiskFull,
-  qemuImg,
-  qemuImgConvert,
-  qemuImgInfo,
-  sparseFileChunks,
-  writeAtomically,
-  writeDynamicVhd,
-  writeError,
-  writeFixedVhd,
-  writeStreamOptimizedVmdk,
-} from '../formats/disk/index.js';
-export { writeIso, type IsoEntry } from '../formats/iso9660.js';
 // Files kept beside the build's log in the run's folder (a VM's serial console).
 export { buildLogFile } from './run-files.js';
-export { diskIdentity, diskImageOf, diskOutputPath, DISK_PARTIAL_KIND, partialRecorder, progressReporter, rawInputOf, reapDiskPartial } from './disk.js';
 // Go durations ("1m30s") for options parsed at run time (boot_command's <wait1m>).
 export { parseDuration } from '../template/duration.js';
-// Tar: the ustar/PAX header writer image layers and the compress post-processor share.
-export { encodeHeader as encodeTarHeader, padding as tarPadding, END_OF_ARCHIVE, paxRecord, type TarHeader } from '../formats/tar/header.js';
+// Disk images, ISO images and tar headers are in ./images.js: only the plugins that write images
+// load them (a null build's validate does not pay for sixteen disk-format modules).

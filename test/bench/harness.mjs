@@ -1,6 +1,7 @@
 // Benchmark harness: runs kiln and its peer on the same input in the same run, alternating,
 // and reports medians and the ratio. Wall time of whole commands, as a user sees it.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -9,6 +10,7 @@ export const KILN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 /** Runs argv once; returns wall milliseconds and peak RSS in KiB (from /usr/bin/time when present). */
 export function timeOnce(argv, opts = {}) {
+  argv = withNode(argv);
   const t0 = process.hrtime.bigint();
   const r = spawnSync(argv[0], argv.slice(1), { stdio: opts.stdio ?? 'pipe', cwd: opts.cwd, env: { ...process.env, ...opts.env }, maxBuffer: 1 << 28 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -20,9 +22,21 @@ export function timeOnce(argv, opts = {}) {
 
 /** Peak RSS (KiB) of a command, via GNU time's %M. */
 export function peakRssKiB(argv, opts = {}) {
+  argv = withNode(argv);
   const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, encoding: 'utf8', maxBuffer: 1 << 28 });
   const lines = r.stderr.trim().split('\n');
   return Number(lines[lines.length - 1]);
+}
+
+/**
+ * A dist/ script runs as its shebang says (`npx kiln` does so), flags included: tsc rewrites the
+ * file without its executable bit, so it is started through this Node with those flags.
+ */
+function withNode(argv) {
+  if (!argv[0].endsWith('.js')) return argv;
+  const shebang = readFileSync(argv[0], 'utf8').split('\n', 1)[0];
+  const flags = /^#!.*\bnode((?:\s+--?\S+)*)\s*$/.exec(shebang)?.[1].trim().split(/\s+/).filter(Boolean) ?? [];
+  return [process.execPath, ...flags, ...argv];
 }
 
 export function median(xs) {

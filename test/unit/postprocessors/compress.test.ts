@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import plugin, { BUILDER_ID } from '../../../plugins/postprocessor-compress/index.js';
 import { detectFormat, zstdAvailable } from '../../../plugins/postprocessor-compress/format.js';
 import { ParallelGzip } from '../../../plugins/postprocessor-compress/parallel-gzip.js';
-import { encodeTarHeader, paxRecord } from '../../../src/sdk/index.js';
+import { encodeTarHeader, paxRecord } from '../../../src/sdk/images.js';
 import type { PostProcessorPlugin } from '../../../src/sdk/plugin.js';
 import { fileArtifact, runPostProcessor } from '../../helpers/postprocessor-context.js';
 import { readTar } from '../../helpers/tar-read.js';
