@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const KILN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+export const KILN = join(ROOT, 'dist', 'bin', 'main.js');
 
 /** Runs argv once; returns wall milliseconds and peak RSS in KiB (from /usr/bin/time when present). */
 export function timeOnce(argv, opts = {}) {

@@ -266,7 +266,7 @@ export default {
     const elsewhere = workspace({});
     cleanups.push(elsewhere.cleanup);
     const env = { KILN_STATE_DIR: join(w.dir, '.state') };
-    const p = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'build', 't.pkr.hcl'], { cwd: w.dir, env: { ...process.env, ...env }, stdio: 'ignore' });
+    const p = spawn(process.execPath, [join(ROOT, 'dist', 'bin', 'main.js'), 'build', 't.pkr.hcl'], { cwd: w.dir, env: { ...process.env, ...env }, stdio: 'ignore' });
     const closed = new Promise((resolve) => p.on('close', resolve));
     const marker = join(w.dir, 'marker.txt');
     for (let i = 0; i < 200 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 50));
@@ -308,7 +308,7 @@ export default { builders: [slow] };
       'slow/package.json': '{"type":"module","main":"index.js"}',
     });
     cleanups.push(w.cleanup);
-    const p = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'build', 't.pkr.hcl'], { cwd: w.dir, env: { ...process.env, NO_COLOR: '1', KILN_STATE_DIR: join(w.dir, '.state') } });
+    const p = spawn(process.execPath, [join(ROOT, 'dist', 'bin', 'main.js'), 'build', 't.pkr.hcl'], { cwd: w.dir, env: { ...process.env, NO_COLOR: '1', KILN_STATE_DIR: join(w.dir, '.state') } });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -6,7 +6,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const KILN_BIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The CLI as `npx kiln` runs it: the bundle `npm run build` writes (see package.json). */
+export const KILN_BIN = join(ROOT, 'dist', 'bin', 'main.js');
 
 export interface CliResult {
   code: number | null;

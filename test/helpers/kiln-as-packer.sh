@@ -3,4 +3,4 @@
 # run by kiln (with its state kept out of the user's home).
 here="$(cd "$(dirname "$0")/../.." && pwd)"
 export KILN_STATE_DIR="${KILN_STATE_DIR:-$(mktemp -d)}"
-exec node "$here/dist/src/cli/main.js" "$@"
+exec node "$here/dist/bin/main.js" "$@"

@@ -115,7 +115,7 @@ build {
       const dir = join(work, `hundred-${who}`);
       mkdirSync(dir);
       writeFileSync(join(dir, 't.pkr.hcl'), tpl);
-      const [cmd, args] = who === 'packer' ? ['packer', ['build', '-color=false', '.']] : [process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'build', '.']];
+      const [cmd, args] = who === 'packer' ? ['packer', ['build', '-color=false', '.']] : [process.execPath, [join(ROOT, 'dist', 'bin', 'main.js'), 'build', '.']];
       spawnSync(cmd, args, { cwd: dir, env: { ...process.env, CHECKPOINT_DISABLE: '1', KILN_STATE_DIR: join(work, 'state') }, stdio: 'ignore' });
       try {
         return (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { builds: unknown[] }).builds.length;
