@@ -18,9 +18,13 @@ source "file" "config" {
   })
 }
 
+# As in Packer, file functions resolve a relative path against the template's folder, while
+# plugin settings (source below) are relative to the working directory and so say path.root.
+# "${path.root}/motd.pkrtpl" here would double the folder when path.root is relative, as it is
+# for `kiln build examples/quickstart` run from the repository root.
 source "file" "motd" {
   target  = "${local.out_dir}/motd.txt"
-  content = templatefile("${path.root}/motd.pkrtpl", { app = local.banner, targets = var.targets })
+  content = templatefile("motd.pkrtpl", { app = local.banner, targets = var.targets })
 }
 
 source "null" "smoke" {
