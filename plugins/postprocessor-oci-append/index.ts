@@ -69,7 +69,9 @@ const ociAppend = postProcessor({
     const layer = await writeLayer(to, entries(c.source, c.destination, epoch), { compression: 'gzip', ...(c.compression_level !== undefined && { level: c.compression_level }), signal: ctx.signal });
     const created = new Date((epoch ?? Math.floor(Date.now() / 1000)) * 1000).toISOString().replace('.000Z', 'Z');
     cfg.rootfs = { type: 'layers', diff_ids: [...cfg.rootfs.diff_ids, layer.diffId] };
-    cfg.history = [...(cfg.history ?? []), { created, created_by: `kiln oci-append ${c.source} ${c.destination}` }];
+    // The layer's content names it, as Docker's `COPY dir:<hash> in <dest>` does: the source's
+    // host path would make the digest depend on where (and from which folder) kiln ran.
+    cfg.history = [...(cfg.history ?? []), { created, created_by: `kiln oci-append dir:${layer.diffId.slice('sha256:'.length)} in ${c.destination}` }];
     cfg.created = created;
     cfg.config ??= {};
     applyChanges(cfg.config, c.changes);
