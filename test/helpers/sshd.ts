@@ -16,8 +16,12 @@ export const TEST_USER = 'kiln-ssh';
 /** The user of the password and kbdint servers, whose password sshd.sh sets. */
 export const PASSWORD_USER = 'kiln-ssh-pw';
 
-/** key: public keys only; password: passwords too; kbdint: keyboard-interactive (through PAM) too. */
-export type SshdMode = 'key' | 'password' | 'kbdint';
+/**
+ * key: public keys only; password: passwords too; kbdint: keyboard-interactive (through PAM)
+ * too; notar: public keys, and sessions whose PATH has every usual command but tar; busybox-tar:
+ * the same with BusyBox as tar.
+ */
+export type SshdMode = 'key' | 'password' | 'kbdint' | 'notar' | 'busybox-tar';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

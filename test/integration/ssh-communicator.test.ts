@@ -3,7 +3,7 @@
  * and tree transfers (SFTP and scp) with Packer's trailing-slash rules, modes, symlinks and
  * unicode names, host-key pinning, temporary key pairs, a bastion and a SOCKS5 proxy.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, HostKeyGuard, SshCommunicator, waitForSsh } from '../../src/communicator/ssh/index.js';
 import { clearTemporaryKey, sshSettings } from '../../src/sdk/ssh.js';
 import type { SshConfigFields } from '../../src/sdk/ssh-config.js';
-import { skipWithout, SSHD } from '../helpers/components.js';
+import { BUSYBOX, skipWithout, SSHD } from '../helpers/components.js';
 import { freePort, PASSWORD_USER, SshAgent, Sshd } from '../helpers/sshd.js';
 
 const skip = skipWithout(SSHD);
@@ -36,12 +36,12 @@ afterAll(async () => {
   if (local) rmSync(local, { recursive: true, force: true });
 });
 
-function config(extra: Partial<SshConfigFields> = {}): SshConfigFields {
-  return { ssh_host: sshd.host, ssh_port: sshd.port, ssh_username: sshd.user, ssh_private_key_file: sshd.clientKey, ssh_timeout: 20_000, ...extra };
+function config(extra: Partial<SshConfigFields> = {}, server = sshd): SshConfigFields {
+  return { ssh_host: server.host, ssh_port: server.port, ssh_username: server.user, ssh_private_key_file: server.clientKey, ssh_timeout: 20_000, ...extra };
 }
 
-async function connect(extra: Partial<SshConfigFields> = {}, guard = new HostKeyGuard()): Promise<SshCommunicator> {
-  const settings = sshSettings(config(extra));
+async function connect(extra: Partial<SshConfigFields> = {}, guard = new HostKeyGuard(), server = sshd): Promise<SshCommunicator> {
+  const settings = sshSettings(config(extra, server));
   const conn = await waitForSsh(settings, guard, quiet, new AbortController().signal);
   const c = new SshCommunicator(settings, guard, conn);
   open.push(c);
@@ -87,6 +87,43 @@ function makeSourceTree(): string {
   symlinkSync('a.txt', join(src, 'link-to-a'));
   symlinkSync('sub dir', join(src, 'link-to-dir'));
   return src;
+}
+
+/**
+ * The tree of makeSourceTree uploaded both ways (Packer's trailing-slash rule), checked as `find`
+ * sees it remotely. Returns the sessions `server` started during the two uploads (from its log).
+ */
+async function expectTreeUpload(c: SshCommunicator, name: string, server = sshd): Promise<string[]> {
+  const src = makeSourceTree();
+  const base = remoteDir(name);
+  const seen: [number, number][] = [];
+  const logStart = server.log().length;
+  await c.uploadDir(src, `${base}/a/b`, { onProgress: (d, t) => seen.push([d, t]) });
+  await c.uploadDir(`${src}/`, `${base}/contents`);
+  // sshd (LogLevel VERBOSE) logs each session it starts: a command or a subsystem.
+  const sessions = server.log().slice(logStart).match(/Starting session: \S+( '\w+')?/g) ?? [];
+  const srcName = src.split('/').pop()!;
+  const listing = (d: string): string => sshd.ssh(`cd '${d}' && find . -printf '%p %m %y\\n' | LC_ALL=C sort`);
+  const expected = [
+    '. 755 d',
+    './a.txt 644 f',
+    './empty 644 f',
+    './link-to-a 644 f',
+    './link-to-dir 755 d',
+    './link-to-dir/ünï 755 d',
+    './link-to-dir/ünï/naïve file.txt 644 f',
+    './run.sh 750 f',
+    './sub dir 755 d',
+    './sub dir/ünï 755 d',
+    './sub dir/ünï/naïve file.txt 644 f',
+  ];
+  expect(listing(`${base}/a/b/${srcName}`).trim().split('\n')).toEqual(expected);
+  expect(listing(`${base}/contents`).trim().split('\n').slice(1)).toEqual(expected.slice(1));
+  expect(sshd.ssh(`cat '${base}/a/b/${srcName}/link-to-a' '${base}/contents/sub dir/ünï/naïve file.txt'`)).toBe('alpha\nunicode\n');
+  // a.txt, run.sh, link-to-a and naïve file.txt (in sub dir and through link-to-dir).
+  const total = 6 + 19 + 6 + 8 + 8;
+  expect(seen.at(-1)).toEqual([total, total]);
+  return sessions;
 }
 
 describe.skipIf(skip)('ssh communicator: commands', () => {
@@ -163,30 +200,10 @@ describe.skipIf(skip)('ssh communicator: files', () => {
         expect(sshd.ssh(`stat -c %a '${dst}'; cat '${dst}'`)).toBe('600\nstreamed\n');
       });
 
-      it('uploads a tree: "src" becomes dst/src, "src/" fills dst; modes kept, symlinks followed', async () => {
+      it('uploads a tree as one tar stream: "src" becomes dst/src, "src/" fills dst; modes kept, symlinks followed', async () => {
         const c = await connect({ ssh_file_transfer_method: method });
-        const src = makeSourceTree();
-        const base = remoteDir(`tree-${method}`);
-        await c.uploadDir(src, `${base}/a/b`);
-        await c.uploadDir(`${src}/`, `${base}/contents`);
-        const name = src.split('/').pop()!;
-        const listing = (d: string): string => sshd.ssh(`cd '${d}' && find . -printf '%p %m %y\\n' | LC_ALL=C sort`);
-        const expected = [
-          '. 755 d',
-          './a.txt 644 f',
-          './empty 644 f',
-          './link-to-a 644 f',
-          './link-to-dir 755 d',
-          './link-to-dir/ünï 755 d',
-          './link-to-dir/ünï/naïve file.txt 644 f',
-          './run.sh 750 f',
-          './sub dir 755 d',
-          './sub dir/ünï 755 d',
-          './sub dir/ünï/naïve file.txt 644 f',
-        ];
-        expect(listing(`${base}/a/b/${name}`).trim().split('\n')).toEqual(expected);
-        expect(listing(`${base}/contents`).trim().split('\n').slice(1)).toEqual(expected.slice(1));
-        expect(sshd.ssh(`cat '${base}/a/b/${name}/link-to-a' '${base}/contents/sub dir/ünï/naïve file.txt'`)).toBe('alpha\nunicode\n');
+        // Commands only, no SFTP: the tar probe (once per connection) and one extraction per tree.
+        expect(await expectTreeUpload(c, `tree-${method}`)).toEqual(Array(3).fill('Starting session: command'));
       });
 
       it('downloads a file and a tree with the same trailing-slash rule, keeping modes', async () => {
@@ -206,25 +223,6 @@ describe.skipIf(skip)('ssh communicator: files', () => {
     });
   }
 
-  it('uploads a tree over several SFTP channels of one connection at the same time', async () => {
-    const c = await connect();
-    const src = join(local, 'many');
-    mkdirSync(src);
-    for (let i = 0; i < 64; i++) writeFileSync(join(src, `f${i}.txt`), `file ${i}\n`);
-    const dst = remoteDir('many');
-    const logStart = sshd.log().length;
-    await c.uploadDir(`${src}/`, dst);
-    expect(sshd.ssh(`ls '${dst}' | wc -l`).trim()).toBe('64');
-    // sshd (LogLevel VERBOSE) logs each SFTP channel it starts and closes, with the client's port.
-    const lines = sshd.log().slice(logStart).split('\n');
-    const started = lines.map((l) => /Starting session: subsystem 'sftp' for kiln-ssh from 127\.0\.0\.1 port (\d+)/.exec(l)?.[1]);
-    const ports = started.filter((p): p is string => p !== undefined);
-    expect(new Set(ports).size).toBe(1);
-    const firstClose = lines.findIndex((l) => l.startsWith('Close session:'));
-    const openAtOnce = started.slice(0, firstClose < 0 ? undefined : firstClose).filter(Boolean).length;
-    expect(openAtOnce).toBeGreaterThanOrEqual(2);
-  });
-
   it('scp downloads a 128 MiB file intact, reading it as the disk takes it', async () => {
     const c = await connect({ ssh_file_transfer_method: 'scp' });
     const src = `${remoteDir('scp-big')}/big.bin`;
@@ -243,6 +241,159 @@ describe.skipIf(skip)('ssh communicator: files', () => {
     const src = join(local, 'small.txt');
     writeFileSync(src, 'x');
     await expect(c.upload(src, '/proc/kiln-cannot/x.txt')).rejects.toThrow(/\/proc\/kiln-cannot/);
+  });
+});
+
+for (const flavour of ['GNU', 'BusyBox'] as const) {
+  describe.skipIf(flavour === 'GNU' ? skip : skip || skipWithout(BUSYBOX))(`ssh communicator: trees as one tar stream (${flavour} tar)`, () => {
+    let server: Sshd;
+    let own: Sshd | undefined;
+    beforeAll(async () => {
+      server = flavour === 'GNU' ? sshd : (own = await Sshd.start('busybox-tar'));
+    });
+    afterAll(() => own?.dispose());
+    const conn = (extra: Partial<SshConfigFields> = {}): Promise<SshCommunicator> => connect(extra, new HostKeyGuard(), server);
+
+    it('uploads a tree with one command per tree and no SFTP, as the other transfers do', async () => {
+      // The tar probe (once per connection) and one extraction per tree.
+      expect(await expectTreeUpload(await conn(), `tree-${flavour}`, server)).toEqual(Array(3).fill('Starting session: command'));
+    });
+
+    it('gives the files to the SSH user, root as well as any other', async () => {
+      const src = makeSourceTree();
+      const user = remoteDir(`${flavour}-owner-user`);
+      await (await conn()).uploadDir(`${src}/`, user);
+      expect(sshd.ssh(`find '${user}' -printf '%u:%g\\n' | sort -u`)).toBe('kiln-ssh:kiln-ssh\n');
+      const root = await conn({ ssh_username: 'root' });
+      const dst = `/tmp/kiln-ssh-root-${server.port}`;
+      try {
+        await root.uploadDir(`${src}/`, dst);
+        expect((await run(root, `find '${dst}' -printf '%u:%g\\n' | sort -u`)).out).toEqual(['root:root']);
+      } finally {
+        await run(root, `rm -rf '${dst}'`);
+      }
+    });
+
+    it('fills read-only directories, then gives them their modes', async () => {
+      const src = join(local, flavour, 'read-only');
+      mkdirSync(join(src, 'ro', 'inner'), { recursive: true });
+      writeFileSync(join(src, 'ro', 'inner', 'f'), 'kept\n', { mode: 0o444 });
+      execFileSync('chmod', ['555', join(src, 'ro', 'inner'), join(src, 'ro')]);
+      execFileSync('chmod', ['500', src]);
+      const dst = remoteDir(`${flavour}-read-only`);
+      try {
+        await (await conn()).uploadDir(src, dst);
+        expect(sshd.ssh(`cd '${dst}' && find . -printf '%p %m\\n' | LC_ALL=C sort && cat read-only/ro/inner/f`)).toBe('. 755\n./read-only 500\n./read-only/ro 555\n./read-only/ro/inner 555\n./read-only/ro/inner/f 444\nkept\n');
+      } finally {
+        sshd.ssh(`chmod -R u+w '${dst}'`);
+        execFileSync('chmod', ['-R', 'u+w', src]);
+      }
+    });
+
+    it('writes through a directory that is a symbolic link on the remote machine, keeping the link', async () => {
+      const src = join(local, `through-link-${flavour}`);
+      mkdirSync(join(src, 'lib'), { recursive: true });
+      writeFileSync(join(src, 'lib', 'added.so'), 'so\n');
+      const dst = remoteDir(`${flavour}-through-link`);
+      sshd.ssh(`mkdir -p '${dst}/usr/lib' && ln -s usr/lib '${dst}/lib'`);
+      await (await conn()).uploadDir(`${src}/`, dst);
+      expect(sshd.ssh(`cd '${dst}' && find . -printf '%p %y\\n' | LC_ALL=C sort`)).toBe('. d\n./lib l\n./usr d\n./usr/lib d\n./usr/lib/added.so f\n');
+    });
+
+    it('keeps long unicode names and deep paths past ustar\'s 100 bytes (PAX records)', async () => {
+      const src = join(local, `long-names-${flavour}`);
+      const deep = join(src, ...Array.from({ length: 12 }, (_, i) => `dïrectory-${i}`));
+      mkdirSync(deep, { recursive: true });
+      const long = `${'ü'.repeat(100)}.txt`;
+      writeFileSync(join(deep, long), 'deep\n');
+      const dst = remoteDir(`${flavour}-long-names`);
+      await (await conn()).uploadDir(`${src}/`, dst);
+      const rel = [...Array.from({ length: 12 }, (_, i) => `dïrectory-${i}`), long].join('/');
+      expect(sshd.ssh(`cat '${dst}/${rel}'`)).toBe('deep\n');
+    });
+
+    it('reports what the remote tar said, with its exit status', async () => {
+      const src = makeSourceTree();
+      const dst = remoteDir(`${flavour}-blocked`);
+      sshd.ssh(`mkdir -p '${dst}/a.txt/in the way'`);
+      const err = await (await conn()).uploadDir(`${src}/`, dst).catch((e: Error) => e);
+      const said = flavour === 'GNU' ? '\\(exit status 2\\): tar: a.txt: Cannot open: File exists' : "\\(exit status 1\\): tar: can't remove old file a.txt: Is a directory";
+      expect(String(err)).toMatch(new RegExp(`upload of .* failed: extracting into ${dst} on the remote machine failed ${said}`));
+      const c = await conn();
+      const denied = await c.uploadDir(`${src}/`, '/proc/kiln-cannot/x').catch((e: Error) => e);
+      expect(String(denied)).toMatch(/extracting into \/proc\/kiln-cannot\/x on the remote machine failed \(exit status 1\): mkdir: cannot create directory/);
+    });
+
+    it('streams a large file of the tree with progress, and stops when cancelled', async () => {
+      const src = join(local, `big-tree-${flavour}`);
+      mkdirSync(src, { recursive: true });
+      writeFileSync(join(src, 'big.bin'), Buffer.alloc(96 * 1024 * 1024, 7));
+      const c = await conn();
+      const dst = remoteDir(`${flavour}-big-tree`);
+      const seen: [number, number][] = [];
+      const ac = new AbortController();
+      const started = Date.now();
+      const err = await c
+        .uploadDir(`${src}/`, dst, {
+          signal: ac.signal,
+          onProgress: (d, t) => {
+            seen.push([d, t]);
+            if (d > 0) ac.abort();
+          },
+        })
+        .catch((e: Error) => e);
+      expect(String(err)).toMatch(/cancelled/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(seen[0]![0]).toBeLessThan(96 * 1024 * 1024);
+      expect(seen[0]![1]).toBe(96 * 1024 * 1024);
+      // The connection is still usable, and a whole upload reports every byte.
+      const full: [number, number][] = [];
+      await c.uploadDir(`${src}/`, dst, { onProgress: (d, t) => full.push([d, t]) });
+      expect(full.length).toBeGreaterThan(1);
+      expect(full.at(-1)).toEqual([96 * 1024 * 1024, 96 * 1024 * 1024]);
+      expect(sshd.ssh(`stat -c %s '${dst}/big.bin'`)).toBe(`${96 * 1024 * 1024}\n`);
+      rmSync(src, { recursive: true });
+    });
+  });
+}
+
+describe.skipIf(skip)('ssh communicator: trees on a remote without tar', () => {
+  let notar: Sshd;
+  beforeAll(async () => {
+    notar = await Sshd.start('notar');
+  });
+  afterAll(() => notar?.dispose());
+
+  for (const method of ['sftp', 'scp'] as const) {
+    it(`uploads a tree file by file over ${method}, with the same result`, async () => {
+      const c = await connect({ ssh_file_transfer_method: method }, new HostKeyGuard(), notar);
+      const sessions = await expectTreeUpload(c, `notar-${method}`, notar);
+      expect(sessions[0]).toBe('Starting session: command');
+      // scp: the probe, each tree's scp -t, the chmod of a copied root; sftp: SFTP channels after the probe.
+      if (method === 'scp') expect(sessions.every((l) => l === 'Starting session: command')).toBe(true);
+      else expect(sessions.slice(1).every((l) => l === "Starting session: subsystem 'sftp'")).toBe(true);
+    });
+  }
+
+  it('uploads a tree over several SFTP channels of one connection at the same time', async () => {
+    const c = await connect({}, new HostKeyGuard(), notar);
+    const src = join(local, 'many');
+    mkdirSync(src);
+    for (let i = 0; i < 64; i++) writeFileSync(join(src, `f${i}.txt`), `file ${i}\n`);
+    const dst = remoteDir('many');
+    const logStart = notar.log().length;
+    await c.uploadDir(`${src}/`, dst);
+    expect(sshd.ssh(`ls '${dst}' | wc -l`).trim()).toBe('64');
+    // sshd (LogLevel VERBOSE) logs each SFTP channel it starts and closes, with the client's port.
+    const lines = notar.log().slice(logStart).split('\n');
+    const started = lines.map((l) => /Starting session: subsystem 'sftp' for kiln-ssh from 127\.0\.0\.1 port (\d+)/.exec(l)?.[1]);
+    const ports = started.filter((p): p is string => p !== undefined);
+    expect(new Set(ports).size).toBe(1);
+    // The tar probe's session closes first; count the SFTP channels open before one of them closes.
+    const firstSftp = started.findIndex(Boolean);
+    const firstClose = lines.findIndex((l, i) => i > firstSftp && l.startsWith('Close session:'));
+    const openAtOnce = started.slice(0, firstClose < 0 ? undefined : firstClose).filter(Boolean).length;
+    expect(openAtOnce).toBeGreaterThanOrEqual(2);
   });
 });
 

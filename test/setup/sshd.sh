@@ -11,7 +11,9 @@
 #                              start (keys and user made on first use); prints the port. MODE is
 #                              key (default: public keys only), password (also passwords) or
 #                              kbdint (also keyboard-interactive, which OpenSSH offers only
-#                              through PAM, so that mode turns UsePAM on)
+#                              through PAM, so that mode turns UsePAM on), notar (key logins;
+#                              sessions get a PATH of DIR/bin, every usual command but tar) or
+#                              busybox-tar (the same, with BusyBox as tar)
 #   sshd.sh stop DIR           stop it and wait until it is gone
 #   sshd.sh drop DIR           end every open connection (as a crash or reboot does); keeps listening
 #   sshd.sh rekey DIR          replace the host key (takes effect at the next start)
@@ -103,12 +105,24 @@ case "$cmd" in
     password_auth=no
     kbdint_auth=no
     use_pam=no
+    set_env=""
     case "$mode" in
       key) ;;
+      notar | busybox-tar)
+        # Another remote tar (or none): symlinks to every command of the usual PATH except tar.
+        rm -rf "$dir/bin"
+        mkdir -p "$dir/bin"
+        for f in /usr/local/bin/* /usr/bin/* /bin/* /usr/sbin/* /sbin/*; do
+          n="${f##*/}"
+          [ "$n" = tar ] || [ -e "$dir/bin/$n" ] || ln -s "$f" "$dir/bin/$n"
+        done
+        [ "$mode" = notar ] || ln -s "$(command -v busybox)" "$dir/bin/tar"
+        set_env="SetEnv PATH=$dir/bin"
+        ;;
       password) password_auth=yes ;;
       kbdint) kbdint_auth=yes use_pam=yes ;;
       *)
-        echo "$0: unknown mode $mode (key, password or kbdint)" >&2
+        echo "$0: unknown mode $mode (key, password, kbdint, notar or busybox-tar)" >&2
         exit 2
         ;;
     esac
@@ -138,6 +152,7 @@ LogLevel VERBOSE
 MaxSessions 32
 MaxStartups 100
 Subsystem sftp /usr/lib/openssh/sftp-server
+$set_env
 CONF
     stop
     "$sshd" -f "$dir/sshd_config" -E "$dir/sshd.log"

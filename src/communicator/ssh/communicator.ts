@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir as mkdirLocal, stat as statLocal } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { debuglog } from 'node:util';
 import { PermanentCommunicatorError, type Communicator, type ExecOptions, type ExecResult, type TransferOptions } from '../../sdk/communicator.js';
 import type { SshSettings } from '../../sdk/ssh-config.js';
 import { endpointName, type SshConnection } from './connect.js';
@@ -17,10 +18,13 @@ import { walkLocal } from './local-tree.js';
 import { scpDownload, scpUpload, scpUploadTree } from './scp.js';
 import { CHUNK, getFile, mkdirAll, parentOf, putStream, stat, type Sftp } from './sftp.js';
 import { downloadTree, remoteJoin, uploadTree } from './sftp-tree.js';
+import { probeTar, tarUploadTree, type TarProbe } from './tar-tree.js';
 import { SshWaitError, waitForSsh, type WaitUi } from './wait.js';
 
 /** SFTP channels used for a directory tree (OpenSSH allows 10 sessions per connection by default). */
 const TREE_CHANNELS = 4;
+/** NODE_DEBUG=kiln shows why a tree went per file rather than as one tar stream. */
+const debug = debuglog('kiln');
 /** Progress is reported at most this often, and always at the end. */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -51,6 +55,8 @@ export class SshCommunicator implements Communicator {
   readonly description: string;
   private sftpChannel: Promise<Sftp> | undefined;
   private reconnecting: Promise<SshConnection> | undefined;
+  /** Which tar each connection's remote has, asked once per connection (a reboot may change it). */
+  private readonly tarProbes = new WeakMap<SshConnection, Promise<TarProbe>>();
   private closed = false;
 
   constructor(
@@ -192,7 +198,9 @@ export class SshCommunicator implements Communicator {
 
   /**
    * Packer's rule: `src/` (trailing slash) puts the contents of src into dst; `src` puts the
-   * directory itself there, as dst/<name of src>. Missing parents of dst are created.
+   * directory itself there, as dst/<name of src>. Missing parents of dst are created. The tree
+   * goes as one tar stream when the remote has a tar kiln knows, else file by file over
+   * ssh_file_transfer_method.
    */
   async uploadDir(src: string, dst: string, opts: TransferOptions & { exclude?: readonly string[] } = {}): Promise<void> {
     const contents = src.endsWith('/');
@@ -201,9 +209,22 @@ export class SshCommunicator implements Communicator {
     const total = entries.reduce((n, e) => n + e.size, 0);
     const p = progress(opts, total);
     await this.transfer(`upload of ${src} to ${root}`, p, () => total, opts.signal, async (conn) => {
+      const { tar, reason } = await this.remoteTar(conn);
+      // A file given as the tree (the SFTP and scp paths upload it as the root) has no tar path.
+      if (tar && entries[0]?.kind === 'dir') return tarUploadTree(conn, tar, entries, root, !contents, (n) => p.add(n), opts.signal);
+      debug('%s: uploading %s file by file over %s: %s', this.description, src, this.settings.fileTransfer, reason);
       if (this.settings.fileTransfer === 'scp') return scpUploadTree(conn, entries, root, !contents, (n) => p.add(n));
       await this.withChannels(conn, (channels) => uploadTree(channels, entries, root, !contents, (n) => p.add(n), opts.signal));
     });
+  }
+
+  private remoteTar(conn: SshConnection): Promise<TarProbe> {
+    let probe = this.tarProbes.get(conn);
+    if (!probe) {
+      probe = probeTar(conn);
+      this.tarProbes.set(conn, probe);
+    }
+    return probe;
   }
 
   /** Several SFTP channels on the connection for one tree transfer, closed afterwards. */

@@ -1,0 +1,248 @@
+/**
+ * A directory tree as ONE tar stream into the remote `tar -x`: a file then costs a 512-byte
+ * header in a stream instead of several SFTP or scp round trips. Only GNU tar (1.27 or later)
+ * and BusyBox tar are used, because their extraction flags and behaviour were checked; any
+ * other answer to the probe makes the caller use SFTP or scp instead.
+ *
+ * The archive carries directories writable by us (their real modes are set by chmod once tar is
+ * done, as scp does), uid/gid 0 and no owner names; extraction uses -o so the files belong to
+ * the SSH user, root included; -m gives them the upload time, as SFTP and scp do; -p keeps
+ * modes exactly (no umask).
+ */
+import { createReadStream, readFileSync } from 'node:fs';
+import type { ClientChannel } from 'ssh2';
+import { encodeHeader, END_OF_ARCHIVE, padding } from '../../formats/tar/header.js';
+import { shellQuote } from '../shell-quote.js';
+import type { SshConnection } from './connect.js';
+import type { TreeEntry } from './local-tree.js';
+import { CHUNK } from './sftp.js';
+
+export type RemoteTar = 'gnu' | 'busybox';
+
+/** Files up to this size are read in one go and batched with their neighbours. */
+const SMALL_FILE = 64 * 1024;
+/** Bytes gathered before one write to the channel: fewer, larger SSH packets. */
+const BATCH = 256 * 1024;
+/** A probe that has not answered by then (a shell waiting for something) counts as "no tar". */
+const PROBE_TIMEOUT_MS = 15_000;
+/** Remote stderr kept for the error message. */
+const STDERR_LIMIT = 4096;
+
+/**
+ * POSIX sh that prints a `kiln-tar:` line naming the tar it finds. A shell's profile may print
+ * around it and a shell that is not sh prints something else: only the marked line counts.
+ * GNU tar before 1.27 has no --keep-directory-symlink and replaces a symlinked directory
+ * (Debian's merged /lib, say) with a real one, so its version is reported too.
+ */
+const PROBE = [
+  'command -v tar >/dev/null 2>&1 || exit 0',
+  "v=$(tar --version 2>/dev/null </dev/null) || v=''",
+  "case $v in *'GNU tar'*) printf 'kiln-tar: %s\\n' \"$v\"; exit 0;; esac",
+  "v=$(tar --help 2>&1 </dev/null) || v=''",
+  "case $v in *BusyBox*) echo 'kiln-tar: BusyBox';; esac",
+].join('\n');
+
+export interface TarProbe {
+  tar?: RemoteTar;
+  /** Why the tree goes per file, for the debug log. */
+  reason?: string;
+}
+
+export function parseProbe(out: string): TarProbe {
+  const line = /^kiln-tar: (.*)$/m.exec(out)?.[1];
+  if (line === undefined) return { reason: 'no tar found by the remote shell' };
+  if (line === 'BusyBox') return { tar: 'busybox' };
+  const m = /GNU tar\)? (\d+)\.(\d+)/.exec(line);
+  if (!m) return { reason: `unrecognised tar: ${line}` };
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  if (major > 1 || (major === 1 && minor >= 27)) return { tar: 'gnu' };
+  return { reason: `GNU tar ${major}.${minor} is older than 1.27 (no --keep-directory-symlink)` };
+}
+
+/** Asks the remote shell which tar it has; never throws (an exec refused means "no tar"). */
+export function probeTar(conn: SshConnection): Promise<TarProbe> {
+  return new Promise((resolve) => {
+    conn.client.exec(PROBE, (err, channel) => {
+      if (err) return resolve({ reason: `cannot run a command: ${err.message}` });
+      let out = '';
+      const timer = setTimeout(() => {
+        resolve({ reason: `the probe did not answer within ${PROBE_TIMEOUT_MS / 1000} s` });
+        channel.close();
+      }, PROBE_TIMEOUT_MS);
+      channel.on('data', (c: Buffer) => (out += c.toString('utf8')));
+      channel.stderr.on('data', () => undefined);
+      channel.on('close', () => {
+        clearTimeout(timer);
+        resolve(parseProbe(out));
+      });
+      // An sftp-only account (ForceCommand internal-sftp) waits for input: end it.
+      channel.end();
+    });
+  });
+}
+
+/** The remote side: create the root, extract, then give directories their real modes. */
+function extractCommand(tar: RemoteTar, entries: readonly TreeEntry[], dstRoot: string, applyRootMode: boolean): string {
+  const root = shellQuote(dstRoot);
+  const keep = tar === 'gnu' ? ' --keep-directory-symlink' : '';
+  const chmods = entries
+    .filter((e) => e.kind === 'dir' && (e.rel === '' ? applyRootMode : (e.mode & 0o700) !== 0o700))
+    // Deepest first, so a directory made read-only does not stop the one above from changing.
+    .sort((a, b) => depth(b.rel) - depth(a.rel))
+    .map((d) => `chmod ${(d.mode & 0o7777).toString(8)} -- ${d.rel === '' ? root : shellQuote(`${dstRoot.replace(/\/+$/, '')}/${d.rel}`)}`);
+  return [`mkdir -p -- ${root}`, `tar -x -o -m -p${keep} -f - -C ${root}`, ...chmods].join(' && ');
+}
+
+function depth(rel: string): number {
+  return rel === '' ? 0 : rel.split('/').length;
+}
+
+/** The channel as an awaitable sink; a remote that exits early turns writes into a clear error. */
+class Sink {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingData = 0;
+  private closed = false;
+  private stderr = '';
+  private exit: { code: number | null; signal?: string } | undefined;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly channel: ClientChannel,
+    private readonly dstRoot: string,
+    private readonly onBytes: (n: number) => void,
+  ) {
+    channel.on('data', () => undefined);
+    channel.stderr.on('data', (c: Buffer) => {
+      if (this.stderr.length < STDERR_LIMIT) this.stderr += c.toString('utf8');
+    });
+    channel.on('exit', (code: number | null, signal?: string) => (this.exit = { code, signal }));
+    this.done = new Promise((resolve) =>
+      channel.on('close', () => {
+        this.closed = true;
+        resolve();
+      }),
+    );
+  }
+
+  get succeeded(): boolean {
+    return this.exit?.code === 0 && !this.exit.signal;
+  }
+
+  /** What the remote command said, once it has ended. */
+  failure(): Error {
+    const why = this.exit?.signal ? `killed by SIG${this.exit.signal.replace(/^SIG/, '')}` : this.exit ? `exit status ${this.exit.code}` : 'no exit status';
+    const said = this.stderr.trim();
+    return new Error(`extracting into ${this.dstRoot} on the remote machine failed (${why})${said ? `: ${said.slice(0, STDERR_LIMIT)}` : ''}`);
+  }
+
+
+  /** Queues `b`; `data` is how many of its bytes are file content, reported as progress once sent. */
+  async push(b: Buffer, data = 0): Promise<void> {
+    this.pending.push(b);
+    this.pendingBytes += b.length;
+    this.pendingData += data;
+    if (this.pendingBytes >= BATCH) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const b = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    const data = this.pendingData;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingData = 0;
+    await this.write(b);
+    if (data > 0) this.onBytes(data);
+  }
+
+  private async write(b: Buffer): Promise<void> {
+    if (this.closed) throw new RemoteEnded();
+    if (this.channel.write(b)) return;
+    await new Promise<void>((resolve) => {
+      const go = (): void => {
+        this.channel.off('drain', go);
+        this.channel.off('close', go);
+        resolve();
+      };
+      this.channel.on('drain', go);
+      this.channel.on('close', go);
+    });
+    if (this.closed) throw new RemoteEnded();
+  }
+}
+
+/** The remote command ended while the archive was still being sent; its own message says why. */
+class RemoteEnded extends Error {}
+
+function open(conn: SshConnection, command: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) =>
+    conn.client.exec(command, (err, channel) => (err ? reject(new Error(`cannot start tar on ${conn.label}: ${err.message}`)) : resolve(channel))),
+  );
+}
+
+async function sendFile(sink: Sink, e: TreeEntry, mtime: number): Promise<void> {
+  const header = (size: number): Buffer => encodeHeader({ name: e.rel, type: 'file', mode: e.mode, uid: 0, gid: 0, size, mtime });
+  if (e.size <= SMALL_FILE) {
+    // A synchronous read of a few KiB costs microseconds; the promise API's round trips through
+    // the thread pool cost more than sending such a file. The header takes the size read.
+    const data = readFileSync(e.abs);
+    await sink.push(header(data.length));
+    await sink.push(data, data.length);
+    await sink.push(padding(data.length));
+    return;
+  }
+  await sink.push(header(e.size));
+  await sink.flush();
+  let sent = 0;
+  for await (const chunk of createReadStream(e.abs, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
+    sent += chunk.length;
+    if (sent > e.size) throw new Error(`${e.abs} grew while it was being sent`);
+    await sink.push(chunk, chunk.length);
+  }
+  if (sent !== e.size) throw new Error(`${e.abs} has ${sent} bytes, ${e.size} were announced`);
+  await sink.push(padding(e.size));
+}
+
+/**
+ * Uploads `entries` (from walkLocal) so that the tree's root becomes `dstRoot`. The root takes
+ * the source directory's mode only when it is the copy of that directory (`applyRootMode`).
+ */
+export async function tarUploadTree(conn: SshConnection, tar: RemoteTar, entries: readonly TreeEntry[], dstRoot: string, applyRootMode: boolean, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void> {
+  const channel = await open(conn, extractCommand(tar, entries, dstRoot, applyRootMode));
+  const sink = new Sink(channel, dstRoot, onBytes);
+  // A dropped connection may never close its channels: end the wait here, the caller reports it.
+  const stopWatch = conn.onClose(() => channel.emit('close'));
+  const onAbort = (): void => {
+    channel.close();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const mtime = Math.floor(Date.now() / 1000);
+  try {
+    for (const e of entries) {
+      if (signal?.aborted) throw new Error('cancelled');
+      if (e.rel === '') continue;
+      if (e.kind === 'dir') await sink.push(encodeHeader({ name: `${e.rel}/`, type: 'dir', mode: e.mode | 0o700, uid: 0, gid: 0, size: 0, mtime }));
+      else await sendFile(sink, e, mtime);
+    }
+    await sink.push(END_OF_ARCHIVE);
+    await sink.flush();
+    channel.end();
+    await sink.done;
+  } catch (err) {
+    if (signal?.aborted) throw new Error('cancelled');
+    if (!(err instanceof RemoteEnded)) {
+      // A local failure (an unreadable file): the remote tar must not wait for more.
+      channel.close();
+      throw err;
+    }
+    // It stopped reading before the archive ended: a failure even if it claims success.
+    await sink.done;
+    throw sink.failure();
+  } finally {
+    stopWatch();
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (signal?.aborted) throw new Error('cancelled');
+  if (!sink.succeeded) throw sink.failure();
+}
