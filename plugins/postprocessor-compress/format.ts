@@ -3,12 +3,13 @@
  * the last two `.ext` groups of the (unrendered) output, or of `output + "." + format`. A name
  * with no recognised extension gets a gzipped tarball under that very name, as in Packer.
  *
- * kiln adds zstd (`.zst`, `.tar.zst`) when Node's zlib has it; Packer's zip, lz4, bgzf and xz are
+ * kiln adds zstd (`.zst`, `.tar.zst`) from node:zlib or the zstd command; Packer's zip, lz4, bgzf and xz are
  * reported as unsupported rather than silently written as something else.
  */
 import { availableParallelism } from 'node:os';
 import * as zlib from 'node:zlib';
-import type { Transform } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import { DEFAULT_ZSTD_LEVEL, zstdAvailable, zstdCompressStream, zstdMissingMessage, zstdThreads } from '../../src/sdk/images.js';
 import { ParallelGzip, parallelGzipAvailable } from './parallel-gzip.js';
 
 export type Algorithm = 'gzip' | 'zstd' | 'none';
@@ -39,31 +40,15 @@ export function detectFormat(output: string, format?: string): Format | string {
   const archive = exts.at(-2) === 'tar' ? 'tar' : 'none';
   if (last === 'tar') return { archive: 'tar', algorithm: 'none' };
   if (last === 'gz') return { archive, algorithm: 'gzip' };
-  if (last === 'zst') return zstdAvailable() ? { archive, algorithm: 'zstd' } : zstdMissing();
+  if (last === 'zst') return zstdAvailable() ? { archive, algorithm: 'zstd' } : zstdMissingMessage(`"${subject}"`);
   const what = UNSUPPORTED[last];
   if (what) return `"${subject}" asks for ${what}, which kiln's compress post-processor does not support; it writes ${supported()}`;
   return { archive: 'tar', algorithm: 'gzip' };
 }
 
 function supported(): string {
-  const zstd = zstdAvailable() ? '.tar.zst and .zst' : '.tar.zst and .zst (with Node.js 22.15+)';
+  const zstd = zstdAvailable() ? '.tar.zst and .zst' : '.tar.zst and .zst (with Node.js 22.15+ or the zstd command)';
   return `.tar.gz (or .tgz, or no extension), .tar, .gz, ${zstd}`;
-}
-
-type ZstdFactory = (options?: { params?: Record<number, number> }) => Transform;
-
-/** zstd arrived in node:zlib in Node 23.8 and 22.15; the types of Node 20 do not know it. */
-function zstdFactory(): ZstdFactory | undefined {
-  const z = zlib as unknown as { createZstdCompress?: ZstdFactory };
-  return typeof z.createZstdCompress === 'function' ? z.createZstdCompress : undefined;
-}
-
-export function zstdAvailable(): boolean {
-  return zstdFactory() !== undefined;
-}
-
-function zstdMissing(): string {
-  return `zstd compression needs Node.js 22.15 or newer (or 23.8+), which has zstd in node:zlib; this is Node.js ${process.version}. Use .tar.gz or .gz, or run kiln on a newer Node.js`;
 }
 
 /** Packer's levels: 0 and -1 mean the default, higher than the maximum means the maximum. */
@@ -74,11 +59,12 @@ function level(requested: number | undefined, def: number, max: number): number 
 
 /** How many cores `algorithm` uses here, for Packer's "Using … compression with N cores" line. */
 export function coresFor(algorithm: Algorithm): number {
+  if (algorithm === 'zstd') return zstdThreads();
   return algorithm === 'gzip' && parallelGzipAvailable() ? availableParallelism() : 1;
 }
 
 /** The compressing stream for `algorithm`, or undefined for none. */
-export function compressor(algorithm: Algorithm, compressionLevel: number | undefined): Transform | undefined {
+export function compressor(algorithm: Algorithm, compressionLevel: number | undefined): Duplex | undefined {
   switch (algorithm) {
     case 'none':
       return undefined;
@@ -87,11 +73,7 @@ export function compressor(algorithm: Algorithm, compressionLevel: number | unde
       // One block more than cores keeps every core busy while finished blocks are written out.
       return parallelGzipAvailable() ? new ParallelGzip(l, availableParallelism() + 1) : zlib.createGzip({ level: l, chunkSize: 1 << 16 });
     }
-    case 'zstd': {
-      const create = zstdFactory();
-      if (!create) throw new Error(zstdMissing());
-      const key = (zlib.constants as unknown as Record<string, number | undefined>).ZSTD_c_compressionLevel;
-      return create(key === undefined ? {} : { params: { [key]: level(compressionLevel, 3, 22) } });
-    }
+    case 'zstd':
+      return zstdCompressStream(level(compressionLevel, DEFAULT_ZSTD_LEVEL, 22));
   }
 }

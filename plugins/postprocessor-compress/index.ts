@@ -1,6 +1,6 @@
 /**
  * The `compress` post-processor: puts the artifact's files into one archive (tar, gzip, or
- * zstd when Node has it), chosen from the output name as Packer does. Bytes are streamed; the
+ * zstd from node:zlib or the zstd command), chosen from the output name as Packer does. Bytes are streamed; the
  * archive is written under a temporary name and renamed when complete, so a failed or cancelled
  * build never leaves a truncated archive under the real name. Its input is not kept unless
  * keep_input_artifact says so (Packer's default).

@@ -25,3 +25,4 @@ export {
 export { writeIso, type IsoEntry } from '../formats/iso9660.js';
 export { diskIdentity, diskImageOf, diskOutputPath, DISK_PARTIAL_KIND, partialRecorder, progressReporter, rawInputOf, reapDiskPartial } from './disk.js';
 export { encodeHeader as encodeTarHeader, padding as tarPadding, END_OF_ARCHIVE, paxRecord, type TarHeader } from '../formats/tar/header.js';
+export { DEFAULT_ZSTD_LEVEL, zstdAvailable, zstdCompressStream, zstdMissingMessage, zstdThreads } from '../formats/zstd.js';

@@ -68,6 +68,13 @@ export const QEMU: Component = {
   setup: 'sudo bash test/setup/install-packages.sh',
 };
 
+/** The zstd command: kiln compresses with it where node:zlib has no zstd, and tests check zstd output with it. */
+export const ZSTD: Component = {
+  name: 'zstd (Debian package zstd)',
+  available: () => commandExists('zstd'),
+  setup: 'sudo bash test/setup/install-packages.sh',
+};
+
 /** xorriso reads ISO 9660 images independently of kiln's writer. */
 export const XORRISO: Component = {
   name: 'xorriso (Debian package xorriso)',

@@ -4,11 +4,14 @@
  * 32 KiB as its dictionary and ends on a sync flush, and the pieces are joined into one deflate
  * stream behind a fixed 10-byte header (no name, mtime 0, OS "unknown"). Block boundaries depend
  * on the bytes only, so the output is identical run after run and machine after machine.
- * zstd is used when node:zlib has it (Node 22.15+/23.8+).
+ * zstd comes from node:zlib (Node 22.15+/23.8+) or else the zstd command (../zstd.ts).
  */
 import * as zlib from 'node:zlib';
-import { Readable, type Transform } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { promisify } from 'node:util';
+import { zstdCompressStream, zstdDecompressStream } from '../zstd.js';
+
+export { zstdAvailable, zstdMissingMessage } from '../zstd.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -78,24 +81,14 @@ export async function* parallelGzip(src: AsyncIterable<Buffer> | Iterable<Buffer
   yield trailer;
 }
 
-type ZstdFactory = (options?: { params?: Record<number, number> }) => Transform;
-
-function zstdFactory(kind: 'createZstdCompress' | 'createZstdDecompress'): ZstdFactory | undefined {
-  const z = zlib as unknown as Record<string, ZstdFactory | undefined>;
-  return typeof z[kind] === 'function' ? z[kind] : undefined;
-}
-
-export function zstdAvailable(): boolean {
-  return zstdFactory('createZstdCompress') !== undefined;
-}
-
-export function zstdMissingMessage(what: string): string {
-  return `${what} needs zstd, which node:zlib has from Node.js 22.15 (or 23.8) on; this is Node.js ${process.version}. Use gzip, or run kiln on a newer Node.js`;
-}
-
-async function* through(src: AsyncIterable<Buffer>, t: Transform): AsyncGenerator<Buffer> {
+/** `src` through the stream `make` returns, made on first read (the zstd command starts only then). */
+async function* through(src: AsyncIterable<Buffer>, make: () => Duplex): AsyncGenerator<Buffer> {
+  const t = make();
   const input = Readable.from(src);
   input.on('error', (e) => t.destroy(e));
+  // A consumer that stops early (a failed write, an abort) destroys t; the source then stops too,
+  // so its files are closed and, for the zstd command, the process is gone.
+  t.on('close', () => input.destroy());
   input.pipe(t);
   for await (const chunk of t as AsyncIterable<Buffer>) yield chunk;
 }
@@ -107,12 +100,8 @@ export function compress(src: AsyncIterable<Buffer>, algorithm: Compression, lev
       return src;
     case 'gzip':
       return parallelGzip(src, level);
-    case 'zstd': {
-      const create = zstdFactory('createZstdCompress');
-      if (!create) throw new Error(zstdMissingMessage('a zstd layer'));
-      const key = (zlib.constants as unknown as Record<string, number | undefined>).ZSTD_c_compressionLevel;
-      return through(src, create(key === undefined || level === undefined ? {} : { params: { [key]: level } }));
-    }
+    case 'zstd':
+      return through(src, () => zstdCompressStream(level));
   }
 }
 
@@ -122,11 +111,8 @@ export function decompress(src: AsyncIterable<Buffer>, algorithm: Compression): 
     case 'none':
       return src;
     case 'gzip':
-      return through(src, zlib.createGunzip({ chunkSize: 1 << 16 }));
-    case 'zstd': {
-      const create = zstdFactory('createZstdDecompress');
-      if (!create) throw new Error(zstdMissingMessage('reading a zstd layer'));
-      return through(src, create());
-    }
+      return through(src, () => zlib.createGunzip({ chunkSize: 1 << 16 }));
+    case 'zstd':
+      return through(src, () => zstdDecompressStream());
   }
 }

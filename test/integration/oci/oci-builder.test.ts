@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiln, workspace } from '../../helpers/cli.js';
 import { skipWithout } from '../../helpers/components.js';
 import { BUSYBOX, PODMAN, SKOPEO, UMOCI, startPodman, type RunningPodman } from '../../helpers/oci-components.js';
-import { zstdAvailable } from '../../../src/formats/oci/index.js';
 import { busyboxRootfs, sh } from './fixtures.js';
 
 const missing = [SKOPEO, UMOCI, BUSYBOX, PODMAN].some((c) => skipWithout(c));
@@ -208,24 +207,6 @@ describe.skipIf(missing)('oci builder', () => {
       expect(out).toContain('EXPOSE eighty');
     } finally {
       bad.cleanup();
-    }
-  });
-
-  it('checks compression = "zstd" against the Node.js it runs on, naming the version needed', () => {
-    const z = workspace({ 'z.pkr.hcl': `source "oci" "x" {\n  base = "scratch"\n  compression = "zstd"\n}\nbuild { sources = ["source.oci.x"] }\n` });
-    try {
-      const r = kiln(['validate', 'z.pkr.hcl'], { cwd: z.dir });
-      // node:zlib's zstd is what kiln needs; whether this Node.js has it decides the answer.
-      if (zstdAvailable()) {
-        expect(r.code).toBe(0);
-      } else {
-        expect(r.code).toBe(1);
-        const out = r.stdout + r.stderr;
-        expect(out).toContain('z.pkr.hcl:3:17');
-        expect(out).toContain(`compression = "zstd" needs zstd, which node:zlib has from Node.js 22.15 (or 23.8) on; this is Node.js ${process.version}`);
-      }
-    } finally {
-      z.cleanup();
     }
   });
 

@@ -1,0 +1,160 @@
+/**
+ * zstd streams for OCI layers and the compress post-processor. node:zlib has zstd from Node.js
+ * 22.15 (and 23.8) on; older runtimes get it from the `zstd` command (Debian package zstd), run
+ * as a child process that bytes are streamed through, so nothing is held in memory either way.
+ *
+ * The command runs multi-threaded, one worker per core (zstdThreads). zstd cuts its input into jobs whose
+ * size follows from the level alone, so the output is byte-identical for any worker count ≥ 1
+ * and however the input arrives in chunks; only --single-thread would differ (it is the one mode
+ * that is not multi-threaded). Input always comes through stdin, so the frame never records a
+ * content size that would depend on how it was fed. node:zlib and the command are different zstd
+ * builds (and node:zlib is single-threaded), so the two give valid but different bytes: a layer
+ * digest is stable for one runtime and one zstd version, which is what reproducible builds on
+ * one machine, or one CI image, need.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { Duplex, type Readable, type Transform, type Writable } from 'node:stream';
+import * as zlib from 'node:zlib';
+
+export type ZstdBackend = 'zlib' | 'command';
+
+type ZstdFactory = (options?: { params?: Record<number, number> }) => Transform;
+
+/** zstd's own default, also used when no level is given. */
+export const DEFAULT_ZSTD_LEVEL = 3;
+/** Levels above 19 need --ultra on the command line. */
+const ULTRA = 19;
+/** How much of the command's stderr an error message keeps. */
+const STDERR_KEPT = 4096;
+
+/** The node:zlib factory when this Node.js has it; the typings of Node 20 do not know zstd. */
+function zlibFactory(kind: 'createZstdCompress' | 'createZstdDecompress'): ZstdFactory | undefined {
+  const z = zlib as unknown as Record<string, ZstdFactory | undefined>;
+  return typeof z[kind] === 'function' ? z[kind] : undefined;
+}
+
+/** The `zstd` executable on PATH, looked up as a shell would (first match wins). */
+function zstdCommand(env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, 'zstd');
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // not here: the next PATH entry
+    }
+  }
+  return undefined;
+}
+
+/** How zstd would be done here: node:zlib first (no process to start), else the command. */
+export function zstdBackend(): ZstdBackend | undefined {
+  if (zlibFactory('createZstdCompress')) return 'zlib';
+  return zstdCommand() ? 'command' : undefined;
+}
+
+export function zstdAvailable(): boolean {
+  return zstdBackend() !== undefined;
+}
+
+export function zstdMissingMessage(what: string): string {
+  return (
+    `${what} needs zstd: node:zlib has it from Node.js 22.15 (or 23.8) on, and this is Node.js ${process.version}; ` +
+    'on older Node.js kiln runs the zstd command, which is not on PATH. Install it (Debian/Ubuntu: apt-get install zstd), use gzip, or run kiln on a newer Node.js'
+  );
+}
+
+/** Threads a zstd stream compresses with: node:zlib's is single-threaded, the command uses every core. */
+export function zstdThreads(): number {
+  return zstdBackend() === 'command' ? availableParallelism() : 1;
+}
+
+/** A compressing stream at `level` (1–22; zstd's default 3 when unset). */
+export function zstdCompressStream(level: number = DEFAULT_ZSTD_LEVEL): Duplex {
+  const create = zlibFactory('createZstdCompress');
+  if (create) {
+    const key = (zlib.constants as unknown as Record<string, number | undefined>).ZSTD_c_compressionLevel;
+    return create(key === undefined ? {} : { params: { [key]: level } });
+  }
+  const cmd = zstdCommand();
+  if (!cmd) throw new Error(zstdMissingMessage('zstd compression'));
+  return new CommandStream(cmd, ['-q', '-c', '--no-progress', `-T${availableParallelism()}`, ...(level > ULTRA ? ['--ultra'] : []), `-${level}`], 'zstd compression');
+}
+
+/** A decompressing stream. */
+export function zstdDecompressStream(): Duplex {
+  const create = zlibFactory('createZstdDecompress');
+  if (create) return create();
+  const cmd = zstdCommand();
+  if (!cmd) throw new Error(zstdMissingMessage('reading zstd data'));
+  return new CommandStream(cmd, ['-q', '-d', '-c', '--no-progress'], 'zstd decompression');
+}
+
+/**
+ * A child process as a duplex stream: what is written goes to its stdin, its stdout is what is
+ * read. The readable side ends only once the process has exited with 0, so a consumer never takes
+ * a truncated output for a whole one; any other exit is an error carrying its stderr. Destroying
+ * the stream (an abort, a failed consumer) kills the process.
+ */
+class CommandStream extends Duplex {
+  private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
+  private stderr = '';
+  private exited = false;
+
+  constructor(
+    command: string,
+    args: readonly string[],
+    private readonly what: string,
+  ) {
+    // The child's pipes buffer already: no second 16 KiB high-water mark of our own on top.
+    super({ readableHighWaterMark: 1 << 16, writableHighWaterMark: 1 << 16 });
+    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const { stdin, stdout, stderr } = this.child;
+    stdout.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) stdout.pause();
+    });
+    stderr.setEncoding('utf8');
+    stderr.on('data', (s: string) => {
+      if (this.stderr.length < STDERR_KEPT) this.stderr += s.slice(0, STDERR_KEPT - this.stderr.length);
+    });
+    // EPIPE when the process died early: its exit status and stderr, below, say why.
+    stdin.on('error', () => undefined);
+    this.child.on('error', (err) => {
+      this.exited = true;
+      this.destroy(new Error(`${this.what}: could not run ${command}: ${err.message}`));
+    });
+    this.child.on('close', (code, signal) => {
+      this.exited = true;
+      if (this.destroyed) return;
+      if (code === 0) this.push(null);
+      else {
+        const why = signal ? `was killed by ${signal}` : `exited with status ${String(code)}`;
+        const detail = this.stderr.trim();
+        this.destroy(new Error(`${this.what}: zstd ${why}${detail ? `: ${detail}` : ''}`));
+      }
+    });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    // Backpressure: the next chunk waits until the pipe to zstd has room.
+    if (this.child.stdin.write(chunk)) done();
+    else this.child.stdin.once('drain', () => done());
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.child.stdin.end(done);
+  }
+
+  override _read(): void {
+    this.child.stdout.resume();
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+    done(err);
+  }
+}
