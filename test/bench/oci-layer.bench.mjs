@@ -1,4 +1,4 @@
-// Issue 5: a layer from a ≥ 200 MB rootfs in ≤ 1.0× `umoci repack`'s time (zstd: ≤ 0.5×).
+// Issue 5: a layer from a ≥ 200 MB rootfs in ≤ 1.0× `umoci repack`'s time (kiln's zstd layer: ≤ 0.5×).
 // Both get the same tree: umoci repacks a freshly unpacked empty image whose rootfs holds hard
 // links to it; kiln writes one layer of the tree plus config and manifest into an OCI layout.
 // Each measured command is a whole process, alternating, medians of 5.
@@ -39,10 +39,26 @@ console.log(JSON.stringify({ name: 'peak RSS, layer', kiln_mib: Math.round(kib /
 const size = (layout) => Number(execFileSync('sh', ['-c', `ls -l ${layout}/blobs/sha256 | sort -k5 -n | tail -1 | awk '{print $5}'`], { encoding: 'utf8' }).trim());
 console.log(JSON.stringify({ kiln_layer_bytes: size(join(dir, 'kiln-layout')), umoci_layer_bytes: size(join(dir, 'umoci-layout')) }));
 
-const zstd = await import(join(ROOT, 'dist', 'src', 'formats', 'oci', 'index.js')).then((m) => m.zstdAvailable());
-if (!zstd) console.log(`NOT MEASURABLE zstd layer (target ≤ 0.5× umoci repack): node:zlib has no zstd in Node.js ${process.version} (it arrives in 22.15 / 23.8)`);
+// zstd comes from node:zlib (Node.js 22.15+) or else the zstd command (Debian package zstd); the
+// target compares kiln's zstd layer with umoci's usual gzip repack of the same tree.
+const { zstdBackend } = await import(join(ROOT, 'dist', 'src', 'formats', 'zstd.js'));
+const backend = zstdBackend();
+if (!backend) console.log(`NOT MEASURABLE zstd layer (target ≤ 0.5× umoci repack): Node.js ${process.version} has no zstd in node:zlib and the zstd command is not on PATH (apt-get install zstd)`);
 else {
-  const z = compare({ name: 'layer (zstd)', kiln: [...NODE, KILN_OCI, 'layer', rootfs, join(dir, 'kiln-layout'), 'v1', 'zstd'], peer: ['umoci', 'repack', '--image', 'umoci-layout:v1', 'bundle'], runs: 5, prepare, opts: { cwd: dir } });
-  console.log(`${z.ratio <= 0.5 ? 'PASS' : 'FAIL'} ${z.name}: ratio ${z.ratio} (target ≤ 0.5)`);
+  const z = compare({
+    name: `layer from a ${Math.round(bytes / 1e6)} MB rootfs (kiln zstd via ${backend === 'zlib' ? 'node:zlib' : 'the zstd command'}, umoci gzip)`,
+    kiln: [...NODE, KILN_OCI, 'layer', rootfs, join(dir, 'kiln-layout'), 'v1', 'zstd'],
+    peer: ['umoci', 'repack', '--image', 'umoci-layout:v1', 'bundle'],
+    runs: 5,
+    warmup: 1,
+    prepare,
+    opts: { cwd: dir },
+  });
+  console.log(`${z.ratio <= 0.5 ? 'PASS' : 'FAIL'} ${z.name}: kiln ${z.kilnMs} ms, umoci repack ${z.peerMs} ms, ratio ${z.ratio} (target ≤ 0.5)`);
+  prepare();
+  execFileSync('umoci', ['repack', '--image', 'umoci-layout:v1', 'bundle'], { cwd: dir });
+  const zkib = peakRssKiB([...NODE, KILN_OCI, 'layer', rootfs, join(dir, 'kiln-layout'), 'v1', 'zstd'], { cwd: dir });
+  console.log(JSON.stringify({ name: 'peak RSS, zstd layer (the larger of kiln and a zstd process it runs)', kiln_mib: Math.round(zkib / 1024) }));
+  console.log(JSON.stringify({ kiln_zstd_layer_bytes: size(join(dir, 'kiln-layout')), umoci_layer_bytes: size(join(dir, 'umoci-layout')) }));
 }
 rmSync(dir, { recursive: true, force: true });
