@@ -5,14 +5,15 @@
  * where kiln differs from Packer.
  *
  * Every QEMU process is recorded in the resource ledger before it starts and stopped by cleanup
- * or by `kiln cleanup` (reaper `qemu.vm`). The serial console goes to `<build>-serial.log` beside
- * the build's log in the run's folder, not into output_directory: it must survive a failed build
- * (whose output directory is removed, as Packer does) and stay out of the artifact, whose files
- * are the disks alone so `compress`, `checksum` and the disk post-processors take it as Packer's.
- * Its last lines are part of boot and SSH errors.
+ * or by `kiln cleanup` (reaper `qemu.vm`). The serial console is written to `<build>-serial.log`
+ * beside the build's log in the run's folder, so it survives a failed build (whose output
+ * directory is removed, as Packer does); a finished build copies it into output_directory as
+ * `<vm_name>-serial.log`. It is never one of the artifact's files, which are the disks alone, so
+ * `compress`, `checksum` and the disk post-processors take them as Packer's. Its last lines are
+ * part of boot and SSH errors.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, basename, join, resolve } from 'node:path';
 import { builder, buildLogFile, clearTemporaryKey, connectSsh, NoneCommunicator, parseDuration, temporaryKeyPair, type Artifact, type BuildContext, type Communicator, type PluginSet, type Reaper, type TemporaryKeyPair } from '../../src/sdk/index.js';
 import { qemuImgInfo, writeIso } from '../../src/sdk/images.js';
@@ -250,6 +251,10 @@ const qemuBuilder = builder({
       for (const d of [disk, ...additionalDisks]) await compactDisk(ctx, d);
     });
 
+    // The finished build's console log also goes into output_directory, beside its disk, for
+    // whoever ships the folder; it is not one of the artifact's files.
+    const keptLog = join(outputDir, `${vmName}-serial.log`);
+    await copyFile(serialLog, keptLog);
     succeeded = true;
     const files = [disk, ...additionalDisks];
     ctx.generatedData.set('ID', vmName);
@@ -268,7 +273,7 @@ const qemuBuilder = builder({
       },
       // Only the build's own files, then the directory if nothing else is in it.
       destroy: async () => {
-        for (const f of files) await rm(f, { force: true });
+        for (const f of [...files, keptLog]) await rm(f, { force: true });
         if ((await readdir(outputDir).catch(() => ['?'])).length === 0) await rmdir(outputDir).catch(() => undefined);
       },
     };

@@ -112,7 +112,7 @@ ${KERNEL_ARGS('root=LABEL=root rw console=ttyS0 net.ifnames=0')}
     expect(JSON.parse(qemuImg(['info', '--output=json', qcow2])).format).toBe('qcow2');
     expect(qemuImg(['check', qcow2])).toContain('No errors');
     expect(readFileSync(serialLogOf(dir, 'qemu.debian'), 'utf8')).toContain('reboot: Power down');
-    expect(readdirSync(join(dir, 'output', 'qemu'))).toEqual(['debian.qcow2']);
+    expect(readdirSync(join(dir, 'output', 'qemu')).sort()).toEqual(['debian.qcow2', 'debian.qcow2-serial.log']);
 
     const images = join(dir, 'output', 'images');
     const fixed = join(images, 'debian-azure.vhd');
@@ -205,13 +205,14 @@ build {
     );
     const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: stateEnv(dir) });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(readdirSync(join(dir, 'out'))).toEqual(['packer-tiny']);
+    // The disk and, outside the artifact, a copy of the console log.
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['packer-tiny', 'packer-tiny-serial.log']);
     const gz = readFileSync(join(dir, 'images', 'disk.raw.gz'));
     expect(gunzipSync(gz).equals(readFileSync(join(dir, 'out', 'packer-tiny')))).toBe(true);
     const sums = readFileSync(join(dir, 'images', 'disk.sha256'), 'utf8').trim().split('\n');
     expect(sums).toEqual([`${createHash('sha256').update(gz).digest('hex')}\tdisk.raw.gz`]);
     // The console log is kept beside the build's log, outside the artifact.
-    expect(existsSync(serialLogOf(dir, 'qemu.tiny'))).toBe(true);
+    expect(readFileSync(join(dir, 'out', 'packer-tiny-serial.log'), 'utf8')).toBe(readFileSync(serialLogOf(dir, 'qemu.tiny'), 'utf8'));
     expect(r.stdout).toContain(`Serial console log: ${serialLogOf(dir, 'qemu.tiny')}`);
   }, 5 * 60_000);
 
@@ -275,7 +276,7 @@ build {
     expect(stdout).toMatch(/CD image .*cd\.iso: hello\.txt/);
     expect(stdout).toMatch(/-drive file=[^ ]*cd\.iso,media=cdrom,readonly=on/);
     expect(readFileSync(serialLogOf(dir, 'qemu.tiny'), 'utf8')).toContain(TINY_READY);
-    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['packer-tiny', 'packer-tiny-1']);
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['packer-tiny', 'packer-tiny-1', 'packer-tiny-serial.log']);
     const extra = JSON.parse(qemuImg(['info', '--output=json', join(dir, 'out', 'packer-tiny-1')])) as { format: string; 'virtual-size': number };
     expect(extra).toMatchObject({ format: 'raw', 'virtual-size': 4 << 20 });
   }, 5 * 60_000);
