@@ -85,6 +85,9 @@ export function zstdCompressStream(level: number = DEFAULT_ZSTD_LEVEL): Duplex {
   return new CommandStream(cmd, ['-q', '-c', '--no-progress', `-T${availableParallelism()}`, ...(level > ULTRA ? ['--ultra'] : []), `-${level}`], 'zstd compression');
 }
 
+/** How far the producer and the zstd process may run ahead of each other (bytes queued). */
+const AHEAD = 8 << 20;
+
 /** A decompressing stream. */
 export function zstdDecompressStream(): Duplex {
   const create = zlibFactory('createZstdDecompress');
@@ -110,8 +113,9 @@ class CommandStream extends Duplex {
     args: readonly string[],
     private readonly what: string,
   ) {
-    // The child's pipes buffer already: no second 16 KiB high-water mark of our own on top.
-    super({ readableHighWaterMark: 1 << 16, writableHighWaterMark: 1 << 16 });
+    // Each side may run up to AHEAD bytes ahead of the other: with only the pipes' 64 KiB between
+    // them, kiln (making the tar) and zstd (compressing on its own threads) took turns waiting.
+    super({ readableHighWaterMark: AHEAD, writableHighWaterMark: 1 << 16 });
     this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const { stdin, stdout, stderr } = this.child;
     stdout.on('data', (chunk: Buffer) => {
@@ -140,8 +144,9 @@ class CommandStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
-    // Backpressure: the next chunk waits until the pipe to zstd has room.
-    if (this.child.stdin.write(chunk)) done();
+    // Backpressure: the next chunk waits once AHEAD bytes are queued for zstd's stdin.
+    this.child.stdin.write(chunk);
+    if (this.child.stdin.writableLength < AHEAD) done();
     else this.child.stdin.once('drain', () => done());
   }
 
