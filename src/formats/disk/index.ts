@@ -8,7 +8,8 @@ export { dataBlocks, isZero, sparseChunks, sparseFileChunks, type BlockReadOptio
 export { detectImageFormat, type ImageFormat } from './detect.js';
 export { formatUuid, imageIdentity, IdentityError, type IdentityOptions, type ImageIdentity } from './identity.js';
 export { openDiskImage } from './open.js';
-export { DiskFullError, isDiskFull, PARTIAL_NAME, partialPath, writeAtomically, writeError, type PartialRecorder } from './output.js';
+export { isDiskFull } from '../disk-full.js';
+export { DiskFullError, PARTIAL_NAME, partialPath, writeAtomically, writeError, type PartialRecorder } from './output.js';
 export { QEMU_IMG_PACKAGE, QemuImgError, qemuImg, qemuImgConvert, qemuImgInfo, type ConvertOptions, type ImageInfo, type QemuImgOptions } from './qemu-img.js';
 export { readAll, type DiskReader } from './reader.js';
 export { copySparse } from './sparse-copy.js';

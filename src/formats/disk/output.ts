@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isDiskFull } from '../disk-full.js';
 
 /** Records a partial output before it is created; the handle is released when it is gone or renamed. */
 export type PartialRecorder = (partPath: string) => Promise<{ release(): Promise<void> }>;
@@ -25,11 +26,6 @@ export function partialPath(target: string): string {
 
 export class DiskFullError extends Error {
   override name = 'DiskFullError';
-}
-
-export function isDiskFull(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG';
 }
 
 /** The error to show for a failed write of `target`: a full disk is said plainly. */

@@ -4,15 +4,12 @@
  * device, write". Callers remove their partial files before throwing it.
  */
 import { dirname } from 'node:path';
+import { isDiskFull } from '../disk-full.js';
 
 export class OutputError extends Error {
   override name = 'OutputError';
 }
 
-export function isDiskFull(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG';
-}
 
 /** `err` as shown for a failed write of `target` (a path the user named, or a layout folder). */
 export function outputError(err: unknown, target: string): Error {
