@@ -22,3 +22,17 @@ export function busyboxRootfs(dir: string): string {
 export function sh(cmd: string, opts: { cwd?: string; env?: Record<string, string> } = {}): string {
   return execFileSync('sh', ['-c', cmd], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, encoding: 'utf8', maxBuffer: 1 << 26 });
 }
+
+/** Two scratch builds of one template, for linux/amd64 and linux/arm64/v8: the head of a build block (close it). */
+export const TWO_PLATFORMS_BUILD = `
+source "oci" "amd64" {
+  base     = "scratch"
+  platform = "linux/amd64"
+}
+source "oci" "arm64" {
+  base     = "scratch"
+  platform = "linux/arm64/v8"
+}
+build {
+  sources = ["source.oci.amd64", "source.oci.arm64"]
+`;

@@ -3,14 +3,13 @@
  * skopeo reads every layout and archive, umoci unpacks to the expected files, podman loads and
  * runs the image, and tar lists exactly the filesystem diff in the new layer.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiln, workspace } from '../../helpers/cli.js';
 import { skipWithout } from '../../helpers/components.js';
 import { BUSYBOX, PODMAN, SKOPEO, UMOCI, startPodman, type RunningPodman } from '../../helpers/oci-components.js';
-import { busyboxRootfs, sh } from './fixtures.js';
+import { busyboxRootfs, sh, TWO_PLATFORMS_BUILD } from './fixtures.js';
 
 const missing = [SKOPEO, UMOCI, BUSYBOX, PODMAN].some((c) => skipWithout(c));
 
@@ -137,7 +136,7 @@ describe.skipIf(missing)('oci builder', () => {
     const hostOnly = readdirSync('/dev').filter((d) => !allowed.has(d));
     expect(hostOnly.length).toBeGreaterThan(0);
     const t = `source "oci" "dev" {\n  base = "oci-layout:out/layout:base"\n  export_layout = "out/dev"\n  tag = ["dev"]\n}\nbuild {\n  sources = ["source.oci.dev"]\n  provisioner "shell" {\n    inline = [\n      "echo discarded > /dev/null && head -c 16 /dev/urandom | wc -c && test -c /dev/zero && echo devices-work",\n      "for d in ${hostOnly.join(' ')}; do [ -e /dev/$d ] && echo LEAKED $d; done; true",\n      "echo in-shm > /dev/shm/x && touch /dev/made-here && echo /dev-writable",\n    ]\n  }\n}\n`;
-    execFileSync('sh', ['-c', `cat > ${join(ws.dir, 'dev.pkr.hcl')}`], { input: t });
+    writeFileSync(join(ws.dir, 'dev.pkr.hcl'), t);
     const r = kiln(['build', 'dev.pkr.hcl'], { cwd: ws.dir, env: env() });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -211,18 +210,7 @@ describe.skipIf(missing)('oci builder', () => {
   });
 
   it('builds for two platforms in parallel and joins them in one image index', () => {
-    const multi = `
-source "oci" "amd64" {
-  base     = "scratch"
-  platform = "linux/amd64"
-}
-source "oci" "arm64" {
-  base     = "scratch"
-  platform = "linux/arm64/v8"
-}
-build {
-  sources = ["source.oci.amd64", "source.oci.arm64"]
-  provisioner "file" {
+    const multi = `${TWO_PLATFORMS_BUILD}  provisioner "file" {
     source      = "site/"
     destination = "/srv"
   }
@@ -233,7 +221,7 @@ build {
   }
 }
 `;
-    execFileSync('sh', ['-c', `cat > ${join(ws.dir, 'multi.pkr.hcl')}`], { input: multi });
+    writeFileSync(join(ws.dir, 'multi.pkr.hcl'), multi);
     const r = kiln(['build', 'multi.pkr.hcl'], { cwd: ws.dir, env: env() });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

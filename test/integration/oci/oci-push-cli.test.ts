@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiln, workspace } from '../../helpers/cli.js';
 import { skipWithout } from '../../helpers/components.js';
 import { BUSYBOX, REGISTRY, SKOPEO, removeRegistry, startRegistry, type RunningRegistry } from '../../helpers/oci-components.js';
-import { busyboxRootfs, sh } from './fixtures.js';
+import { busyboxRootfs, sh, TWO_PLATFORMS_BUILD } from './fixtures.js';
 
 const missing = [REGISTRY, SKOPEO, BUSYBOX].some((c) => skipWithout(c));
 
@@ -72,17 +72,18 @@ build {
 `;
 
   it('pushes a scratch image; a second build pulls it as its base and pushes on top, its layout holding only the new image', () => {
-    execFileSync('sh', ['-c', `cat > ${ws.dir}/one.pkr.hcl`], { input: push('right', 'scratch') });
+    writeFileSync(join(ws.dir, 'one.pkr.hcl'), push('right', 'scratch'));
     const one = kiln(['build', 'one.pkr.hcl'], { cwd: ws.dir, env: env() });
     expect(one.stderr).toBe('');
     expect(one.code).toBe(0);
     const first = JSON.parse(sh(`skopeo inspect --tls-verify=false --creds kiln:right docker://${reg.host}/kiln/img:1.0`));
     expect(first.Layers).toHaveLength(1);
-    execFileSync('sh', ['-c', `cat > ${ws.dir}/two.pkr.hcl`], {
-      input: push('right', `${reg.host}/kiln/img:1.0`)
+    writeFileSync(
+      join(ws.dir, 'two.pkr.hcl'),
+      push('right', `${reg.host}/kiln/img:1.0`)
         .replace('kiln/img"', 'kiln/img2"')
         .replace('changes        =', 'export_layout  = "two-layout"\n  tag            = ["two"]\n  changes        ='),
-    });
+    );
     const two = kiln(['build', 'two.pkr.hcl'], { cwd: ws.dir, env: env() });
     expect(two.code).toBe(0);
     const second = JSON.parse(sh(`skopeo inspect --tls-verify=false --creds kiln:right docker://${reg.host}/kiln/img2:1.0`));
@@ -93,14 +94,14 @@ build {
     // an untagged oci-layout:PATH base still names exactly one image.
     const index = JSON.parse(readFileSync(join(ws.dir, 'two-layout', 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
     expect(index.manifests.map((m) => [m.digest, m.annotations?.['org.opencontainers.image.ref.name']])).toEqual([[second.Digest, 'two']]);
-    execFileSync('sh', ['-c', `cat > ${ws.dir}/three.pkr.hcl`], { input: `source "oci" "img" {\n  base = "oci-layout:two-layout"\n}\nbuild { sources = ["source.oci.img"] }\n` });
+    writeFileSync(join(ws.dir, 'three.pkr.hcl'), `source "oci" "img" {\n  base = "oci-layout:two-layout"\n}\nbuild { sources = ["source.oci.img"] }\n`);
     const three = kiln(['build', 'three.pkr.hcl'], { cwd: ws.dir, env: env() });
     expect(three.stdout + three.stderr).toContain('from layout two-layout');
     expect(three.code).toBe(0);
   });
 
   it('reports a base image the registry does not have, leaving no temporary folders', () => {
-    execFileSync('sh', ['-c', `cat > ${ws.dir}/nobase.pkr.hcl`], { input: push('right', `${reg.host}/kiln/nope:1`) });
+    writeFileSync(join(ws.dir, 'nobase.pkr.hcl'), push('right', `${reg.host}/kiln/nope:1`));
     const { r, left } = buildLeaving('nobase.pkr.hcl');
     expect(left).toEqual([]);
     expect(r.code).toBe(1);
@@ -109,19 +110,9 @@ build {
   });
 
   it('pushes the multi-platform index oci-export joined builds for two platforms into', () => {
-    execFileSync('sh', ['-c', `cat > ${ws.dir}/multi.pkr.hcl`], {
-      input: `
-source "oci" "amd64" {
-  base     = "scratch"
-  platform = "linux/amd64"
-}
-source "oci" "arm64" {
-  base     = "scratch"
-  platform = "linux/arm64/v8"
-}
-build {
-  sources = ["source.oci.amd64", "source.oci.arm64"]
-  provisioner "file" {
+    writeFileSync(
+      join(ws.dir, 'multi.pkr.hcl'),
+      `${TWO_PLATFORMS_BUILD}  provisioner "file" {
     source      = "rootfs/etc/"
     destination = "/etc"
   }
@@ -141,7 +132,7 @@ build {
   }
 }
 `,
-    });
+    );
     const r = kiln(['build', 'multi.pkr.hcl'], { cwd: ws.dir, env: env() });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -157,9 +148,9 @@ build {
   });
 
   it('reports a wrong registry password as such, pulling or pushing, leaving no temporary folders', () => {
-    execFileSync('sh', ['-c', `cat > ${ws.dir}/bad.pkr.hcl`], { input: push('wrong', 'scratch') });
+    writeFileSync(join(ws.dir, 'bad.pkr.hcl'), push('wrong', 'scratch'));
     for (const file of ['bad.pkr.hcl', 'badpull.pkr.hcl']) {
-      if (file === 'badpull.pkr.hcl') execFileSync('sh', ['-c', `cat > ${ws.dir}/badpull.pkr.hcl`], { input: push('wrong', `${reg.host}/kiln/img:1.0`) });
+      if (file === 'badpull.pkr.hcl') writeFileSync(join(ws.dir, 'badpull.pkr.hcl'), push('wrong', `${reg.host}/kiln/img:1.0`));
       const { r, left } = buildLeaving(file);
       expect(left).toEqual([]);
       expect(r.code).toBe(1);
@@ -169,7 +160,7 @@ build {
 
   it('takes credentials from DOCKER_CONFIG and the environment, and says when a credential helper holds them', () => {
     const anonymous = `source "oci" "img" {\n  base = "scratch"\n}\nbuild {\n  sources = ["source.oci.img"]\n  provisioner "file" {\n    source = "rootfs/etc/"\n    destination = "/etc"\n  }\n  post-processor "oci-push" {\n    repository = "${reg.host}/kiln/creds"\n    tags = ["1"]\n    insecure = true\n  }\n}\n`;
-    execFileSync('sh', ['-c', `cat > ${ws.dir}/creds.pkr.hcl`], { input: anonymous });
+    writeFileSync(join(ws.dir, 'creds.pkr.hcl'), anonymous);
     const config = (name: string, doc: object): string => {
       mkdirSync(join(ws.dir, name), { recursive: true });
       writeFileSync(join(ws.dir, name, 'config.json'), JSON.stringify(doc));
@@ -204,18 +195,20 @@ build {
     const full = join(ws.dir, 'full');
     mkdirSync(full);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', full]);
-    execFileSync('sh', ['-c', `cat > ${ws.dir}/full.pkr.hcl`], {
-      input: `source "oci" "img" {\n  base = "scratch"\n}\nbuild {\n  sources = ["source.oci.img"]\n  provisioner "file" {\n    source = "rootfs/"\n    destination = "/"\n  }\n  post-processor "oci-export" {\n    path = "full/img.tar"\n  }\n}\n`,
-    });
+    writeFileSync(
+      join(ws.dir, 'full.pkr.hcl'),
+      `source "oci" "img" {\n  base = "scratch"\n}\nbuild {\n  sources = ["source.oci.img"]\n  provisioner "file" {\n    source = "rootfs/"\n    destination = "/"\n  }\n  post-processor "oci-export" {\n    path = "full/img.tar"\n  }\n}\n`,
+    );
     const r = kiln(['build', 'full.pkr.hcl'], { cwd: ws.dir, env: env() });
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toContain(`could not write full/img.tar: no space left on the disk holding full (the partial output was removed)`);
     expect(readdirSync(full)).toEqual([]);
 
     // The oci builder's own layout on the full disk: the same message, no half-written blob.
-    execFileSync('sh', ['-c', `cat > ${ws.dir}/full-layout.pkr.hcl`], {
-      input: `source "oci" "img" {\n  base = "scratch"\n  export_layout = "full/layout"\n}\nbuild {\n  sources = ["source.oci.img"]\n  provisioner "file" {\n    source = "rootfs/"\n    destination = "/"\n  }\n}\n`,
-    });
+    writeFileSync(
+      join(ws.dir, 'full-layout.pkr.hcl'),
+      `source "oci" "img" {\n  base = "scratch"\n  export_layout = "full/layout"\n}\nbuild {\n  sources = ["source.oci.img"]\n  provisioner "file" {\n    source = "rootfs/"\n    destination = "/"\n  }\n}\n`,
+    );
     const layout = kiln(['build', 'full-layout.pkr.hcl'], { cwd: ws.dir, env: env() });
     expect(layout.code).toBe(1);
     expect(layout.stdout + layout.stderr).toContain(`could not write ${join(full, 'layout')}: no space left on the disk holding ${full}`);
@@ -223,9 +216,10 @@ build {
     expect(readdirSync(join(full, 'layout', 'blobs', 'sha256'))).toEqual([]);
 
     // oci-export copying blobs into a layout there (another file system: copied, not linked).
-    execFileSync('sh', ['-c', `cat > ${ws.dir}/full-export.pkr.hcl`], {
-      input: `source "oci" "img" {\n  base = "scratch"\n}\nbuild {\n  sources = ["source.oci.img"]\n  provisioner "file" {\n    source = "rootfs/"\n    destination = "/"\n  }\n  post-processor "oci-export" {\n    path = "full/exported"\n  }\n}\n`,
-    });
+    writeFileSync(
+      join(ws.dir, 'full-export.pkr.hcl'),
+      `source "oci" "img" {\n  base = "scratch"\n}\nbuild {\n  sources = ["source.oci.img"]\n  provisioner "file" {\n    source = "rootfs/"\n    destination = "/"\n  }\n  post-processor "oci-export" {\n    path = "full/exported"\n  }\n}\n`,
+    );
     const exported = kiln(['build', 'full-export.pkr.hcl'], { cwd: ws.dir, env: env() });
     expect(exported.code).toBe(1);
     expect(exported.stdout + exported.stderr).toContain(`could not write ${join(full, 'exported')}: no space left on the disk holding ${full}`);
