@@ -1,4 +1,5 @@
 /** Cancellation helpers: sleeping and waiting that end early when a build is cancelled. */
+import { formatDuration } from '../template/duration.js';
 
 export class CancelledError extends Error {
   constructor(message = 'Build was cancelled.') {
@@ -58,15 +59,4 @@ export class TimeoutError extends Error {
     super(`timed out after ${formatDuration(ms)}`);
     this.name = 'TimeoutError';
   }
-}
-
-/** "1m30s", "250ms": how Packer prints durations. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = Math.round(ms / 100) / 10;
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  const rest = Math.round(s - m * 60);
-  if (m < 60) return `${m}m${rest ? `${rest}s` : ''}`;
-  return `${Math.floor(m / 60)}h${m % 60 ? `${m % 60}m` : ''}`;
 }

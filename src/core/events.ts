@@ -52,7 +52,7 @@ export class EventBus {
   }
 
   emit(e: KilnEvent): void {
-    const stamped = { ...this.redactor.event(e), time: Date.now() } as Stamped;
+    const stamped = { ...this.redactor.value(e), time: Date.now() } as Stamped;
     for (const l of this.listeners) l(stamped);
   }
 }

@@ -2,7 +2,6 @@
  * Removes sensitive values from text before it reaches any output. Secrets are the strings of
  * sensitive variables and locals (and whatever plugins add, such as generated passwords).
  */
-import type { KilnEvent } from './events.js';
 
 export const REDACTED = '<sensitive>';
 
@@ -24,11 +23,6 @@ export class Redactor {
 
   text(s: string): string {
     return this.pattern ? s.replace(this.pattern, REDACTED) : s;
-  }
-
-  /** The event with every string inside it redacted. */
-  event<E extends KilnEvent>(e: E): E {
-    return this.value(e);
   }
 
   /** Any JSON-like value with every string inside it redacted (ledger records, say). */

@@ -18,7 +18,8 @@ import type {
   ResourceTracker,
 } from '../sdk/plugin.js';
 import type { PlannedBuild, PlannedStep } from '../template/plan.js';
-import { CancelledError, TimeoutError, formatDuration, retryBackoff, sleep, withTimeout } from './abort.js';
+import { CancelledError, TimeoutError, retryBackoff, sleep, withTimeout } from './abort.js';
+import { formatDuration } from '../template/duration.js';
 import { Cleanups } from './cleanup-stack.js';
 import { checkConfig } from './config.js';
 import type { ArtifactInfo, EventBus } from './events.js';

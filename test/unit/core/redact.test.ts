@@ -5,7 +5,7 @@ describe('redaction', () => {
   it('replaces every secret in text and in every string of an event', () => {
     const r = new Redactor(['hunter2', 'longer-hunter2-secret']);
     expect(r.text('pw=longer-hunter2-secret and hunter2')).toBe('pw=<sensitive> and <sensitive>');
-    const e = r.event({ type: 'output', build: 'a', stream: 'stdout', line: 'x hunter2 y' });
+    const e = r.value({ type: 'output', build: 'a', stream: 'stdout', line: 'x hunter2 y' });
     expect(e.line).toBe('x <sensitive> y');
   });
 
