@@ -7,15 +7,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runDir } from '../state/paths.js';
+import { safeFileName } from '../ui/log-files.js';
 import type { ComponentContext } from './plugin.js';
 
 /**
  * The path of `<build><suffix>` in the run's log folder, which it creates if need be. The build
- * name is made safe for a file name by the rule the build's own log file follows, so the two sit
+ * name is made safe for a file name by the build's own log file's rule (safeFileName), so the two sit
  * side by side (`qemu.tiny.log`, `qemu.tiny-serial.log`).
  */
 export async function buildLogFile(ctx: Pick<ComponentContext<unknown>, 'runId' | 'buildName'>, suffix: string): Promise<string> {
   const dir = join(runDir(ctx.runId), 'logs');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  return join(dir, `${ctx.buildName.replace(/[^A-Za-z0-9._-]/g, '_')}${suffix}`);
+  return join(dir, `${safeFileName(ctx.buildName)}${suffix}`);
 }

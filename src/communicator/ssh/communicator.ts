@@ -209,9 +209,10 @@ export class SshCommunicator implements Communicator {
     const total = entries.reduce((n, e) => n + e.size, 0);
     const p = progress(opts, total);
     await this.transfer(`upload of ${src} to ${root}`, p, () => total, opts.signal, async (conn) => {
-      const { tar, reason } = await this.remoteTar(conn);
-      // A file given as the tree (the SFTP and scp paths upload it as the root) has no tar path.
-      if (tar && entries[0]?.kind === 'dir') return tarUploadTree(conn, tar, entries, root, !contents, (n) => p.add(n), opts.signal);
+      // A file given as the tree (the SFTP and scp paths upload it as the root) has no tar path,
+      // so only a directory asks the remote which tar it has.
+      const { tar, reason } = entries[0]?.kind === 'dir' ? await this.remoteTar(conn) : { tar: undefined, reason: 'the tree is a single file' };
+      if (tar) return tarUploadTree(conn, tar, entries, root, !contents, (n) => p.add(n), opts.signal);
       debug('%s: uploading %s file by file over %s: %s', this.description, src, this.settings.fileTransfer, reason);
       if (this.settings.fileTransfer === 'scp') return scpUploadTree(conn, entries, root, !contents, (n) => p.add(n));
       await this.withChannels(conn, (channels) => uploadTree(channels, entries, root, !contents, (n) => p.add(n), opts.signal));

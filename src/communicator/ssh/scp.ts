@@ -11,6 +11,7 @@ import type { ClientChannel } from 'ssh2';
 import { shellQuote } from '../shell-quote.js';
 import type { SshConnection } from './connect.js';
 import type { TreeEntry } from './local-tree.js';
+import { dirModeCommands } from './tar-tree.js';
 
 /**
  * Unread bytes held from the remote scp before its channel is paused. Pausing stops ssh2 from
@@ -239,10 +240,8 @@ export async function scpUploadTree(conn: SshConnection, entries: readonly TreeE
   } finally {
     channel.close();
   }
-  const root = entries.find((e) => e.rel === '');
-  const fixes = entries.filter((e) => e.kind === 'dir' && (e.mode & 0o700) !== 0o700 && e.rel !== '');
-  if ((applyRootMode && root) || fixes.length > 0) {
-    const cmds = [...fixes.reverse().map((d) => `chmod ${(d.mode & 0o7777).toString(8)} -- ${shellQuote(`${dstRoot}/${d.rel}`)}`), ...(applyRootMode && root ? [`chmod ${(root.mode & 0o7777).toString(8)} -- ${shellQuote(dstRoot)}`] : [])];
+  const cmds = dirModeCommands(entries, dstRoot, applyRootMode);
+  if (cmds.length > 0) {
     const r = await start(conn, cmds.join(' && '));
     await finish(r.channel, r.done, 'chmod of uploaded directories');
   }

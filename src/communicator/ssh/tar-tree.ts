@@ -16,6 +16,7 @@ import { shellQuote } from '../shell-quote.js';
 import type { SshConnection } from './connect.js';
 import type { TreeEntry } from './local-tree.js';
 import { CHUNK } from './sftp.js';
+import { remoteJoin } from './sftp-tree.js';
 
 export type RemoteTar = 'gnu' | 'busybox';
 
@@ -85,12 +86,20 @@ export function probeTar(conn: SshConnection): Promise<TarProbe> {
 function extractCommand(tar: RemoteTar, entries: readonly TreeEntry[], dstRoot: string, applyRootMode: boolean): string {
   const root = shellQuote(dstRoot);
   const keep = tar === 'gnu' ? ' --keep-directory-symlink' : '';
-  const chmods = entries
+  return [`mkdir -p -- ${root}`, `tar -x -o -m -p${keep} -f - -C ${root}`, ...dirModeCommands(entries, dstRoot, applyRootMode)].join(' && ');
+}
+
+/**
+ * The chmods that give a tree's directories their real modes once it is written (directories
+ * go up writable, so read-only ones can still be filled): deepest first, so a directory made
+ * read-only does not stop the one above from changing; the root only with `applyRootMode`.
+ * The tar and scp uploads both end with them.
+ */
+export function dirModeCommands(entries: readonly TreeEntry[], dstRoot: string, applyRootMode: boolean): string[] {
+  return entries
     .filter((e) => e.kind === 'dir' && (e.rel === '' ? applyRootMode : (e.mode & 0o700) !== 0o700))
-    // Deepest first, so a directory made read-only does not stop the one above from changing.
     .sort((a, b) => depth(b.rel) - depth(a.rel))
-    .map((d) => `chmod ${(d.mode & 0o7777).toString(8)} -- ${d.rel === '' ? root : shellQuote(`${dstRoot.replace(/\/+$/, '')}/${d.rel}`)}`);
-  return [`mkdir -p -- ${root}`, `tar -x -o -m -p${keep} -f - -C ${root}`, ...chmods].join(' && ');
+    .map((d) => `chmod ${(d.mode & 0o7777).toString(8)} -- ${shellQuote(remoteJoin(dstRoot, d.rel))}`);
 }
 
 function depth(rel: string): number {

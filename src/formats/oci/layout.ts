@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Digester, digestHex, sha256Digest } from './digest.js';
 import { outputError } from './output-error.js';
-import { isIndex, MEDIA, REF_NAME, selectPlatform, type Descriptor, type Index, type Manifest, type Platform } from './media.js';
+import { formatPlatform, isIndex, MEDIA, REF_NAME, selectPlatform, type Descriptor, type Index, type Manifest, type Platform } from './media.js';
 
 const LAYOUT_FILE = JSON.stringify({ imageLayoutVersion: '1.0.0' });
 
@@ -183,7 +183,7 @@ export class OciLayout {
     return serialized(this.dir, async () => {
       const idx = await this.index();
       const current = idx.manifests.find((m) => m.annotations?.[REF_NAME] === tag);
-      const key = (p: Platform | undefined) => (p ? [p.os, p.architecture, p.variant ?? ''].join('/') : '');
+      const key = (p: Platform | undefined) => (p ? formatPlatform(p) : '');
       let entries: Descriptor[] = current && isIndex(current.mediaType) ? (await this.readJson<Index>(current.digest)).manifests : [];
       entries = entries.filter((m) => key(m.platform) !== key(desc.platform));
       entries.push(clean({ ...desc, annotations: undefined }));
