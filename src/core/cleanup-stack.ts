@@ -19,19 +19,9 @@ export class Cleanups implements CleanupStack {
     return this.entries.length;
   }
 
-  /** Runs every action, newest first; returns the errors of those that failed. */
+  /** Runs every action, newest first; each failure goes to `onError` and the rest still run. */
   async unwind(onError: (description: string, err: Error) => void): Promise<void> {
-    while (this.entries.length > 0) {
-      const e = this.entries.pop()!;
-      this.running.add(e.description);
-      try {
-        await e.fn();
-      } catch (err) {
-        onError(e.description, err as Error);
-      } finally {
-        this.running.delete(e.description);
-      }
-    }
+    while (this.entries.length > 0) await this.runEntry(this.entries.pop()!, onError);
   }
 
   /**
@@ -40,15 +30,17 @@ export class Cleanups implements CleanupStack {
    */
   async runOnly(description: string, onError: (description: string, err: Error) => void): Promise<void> {
     const i = this.entries.map((e) => e.description).lastIndexOf(description);
-    if (i < 0) return;
-    const [e] = this.entries.splice(i, 1);
-    this.running.add(e!.description);
+    if (i >= 0) await this.runEntry(this.entries.splice(i, 1)[0]!, onError);
+  }
+
+  private async runEntry(e: CleanupEntry, onError: (description: string, err: Error) => void): Promise<void> {
+    this.running.add(e.description);
     try {
-      await e!.fn();
+      await e.fn();
     } catch (err) {
-      onError(e!.description, err as Error);
+      onError(e.description, err as Error);
     } finally {
-      this.running.delete(e!.description);
+      this.running.delete(e.description);
     }
   }
 

@@ -28,6 +28,11 @@ export class LayoutError extends Error {
   override name = 'LayoutError';
 }
 
+/** A blob whose bytes do not hash to the digest it was stored under (a corrupt download, say). */
+export class DigestMismatchError extends LayoutError {
+  override name = 'DigestMismatchError';
+}
+
 export class OciLayout {
   private constructor(readonly dir: string) {}
 
@@ -88,7 +93,7 @@ export class OciLayout {
     const digest = d.digest();
     if ((opts.expected && digest !== opts.expected) || (opts.size !== undefined && d.size !== opts.size)) {
       await rm(tmp, { force: true });
-      throw new LayoutError(`blob digest mismatch: expected ${opts.expected} (${opts.size ?? '?'} bytes), got ${digest} (${d.size} bytes)`);
+      throw new DigestMismatchError(`blob digest mismatch: expected ${opts.expected} (${opts.size ?? '?'} bytes), got ${digest} (${d.size} bytes)`);
     }
     await rename(tmp, this.blobPath(digest));
     return { digest, size: d.size };

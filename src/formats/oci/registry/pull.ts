@@ -4,7 +4,7 @@
  * against its digest while it streams to disk. Blobs the layout already has are not fetched.
  */
 import { sha256Digest } from '../digest.js';
-import { LayoutError, type OciLayout } from '../layout.js';
+import { DigestMismatchError, type OciLayout } from '../layout.js';
 import { formatPlatform, isIndex, isManifest, MEDIA, selectPlatform, type Descriptor, type Index, type Manifest, type Platform } from '../media.js';
 import { failure, readAll, RegistryClient, RegistryError } from './client.js';
 import { formatReference, referenceTarget, type ImageReference } from './reference.js';
@@ -57,7 +57,7 @@ async function fetchBlob(client: RegistryClient, layout: OciLayout, repository: 
     await layout.putBlob(counted(), { expected: d.digest, size: d.size, signal: o.signal });
   } catch (err) {
     // The layout keeps nothing of a blob that fails its digest; say which registry sent it.
-    if (err instanceof LayoutError && /digest mismatch/.test(err.message)) throw new RegistryError(`${client.registry}/${repository} sent blob ${d.digest} with other content: ${err.message}`);
+    if (err instanceof DigestMismatchError) throw new RegistryError(`${client.registry}/${repository} sent blob ${d.digest} with other content: ${err.message}`);
     throw err;
   }
 }
