@@ -205,6 +205,9 @@ export class SshCommunicator implements Communicator {
   async uploadDir(src: string, dst: string, opts: TransferOptions & { exclude?: readonly string[] } = {}): Promise<void> {
     const contents = src.endsWith('/');
     const root = contents ? dst : remoteJoin(dst, basename(src.replace(/\/+$/, '')));
+    // The remote's answer to "which tar?" comes back while the local tree is walked. The probe
+    // never fails (no tar is an answer too), so nothing waits on a rejection here.
+    if (!this.closed && !this.conn.closed) void this.remoteTar(this.conn);
     const entries = await walkLocal(src.replace(/\/+$/, '') || '/', opts.exclude);
     const total = entries.reduce((n, e) => n + e.size, 0);
     const p = progress(opts, total);

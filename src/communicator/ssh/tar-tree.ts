@@ -9,9 +9,9 @@
  * the SSH user, root included; -m gives them the upload time, as SFTP and scp do; -p keeps
  * modes exactly (no umask).
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import type { ClientChannel } from 'ssh2';
-import { encodeHeader, END_OF_ARCHIVE, padding } from '../../formats/tar/header.js';
+import { BLOCK, encodeHeader, END_OF_ARCHIVE, padding } from '../../formats/tar/header.js';
 import { shellQuote } from '../shell-quote.js';
 import type { SshConnection } from './connect.js';
 import type { TreeEntry } from './local-tree.js';
@@ -20,7 +20,7 @@ import { remoteJoin } from './sftp-tree.js';
 
 export type RemoteTar = 'gnu' | 'busybox';
 
-/** Files up to this size are read in one go and batched with their neighbours. */
+/** Files below this size are read in one go and batched with their neighbours. */
 const SMALL_FILE = 64 * 1024;
 /** Bytes gathered before one write to the channel: fewer, larger SSH packets. */
 const BATCH = 256 * 1024;
@@ -106,10 +106,14 @@ function depth(rel: string): number {
   return rel === '' ? 0 : rel.split('/').length;
 }
 
-/** The channel as an awaitable sink; a remote that exits early turns writes into a clear error. */
+/**
+ * The channel as an awaitable sink; a remote that exits early turns writes into a clear error.
+ * Headers and small files are packed into one batch buffer (small files are read straight into
+ * it), so a tree of small files costs neither a buffer nor a copy per file.
+ */
 class Sink {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private batch = Buffer.allocUnsafe(BATCH);
+  private fill = 0;
   private pendingData = 0;
   private closed = false;
   private stderr = '';
@@ -145,21 +149,60 @@ class Sink {
     return new Error(`extracting into ${this.dstRoot} on the remote machine failed (${why})${said ? `: ${said.slice(0, STDERR_LIMIT)}` : ''}`);
   }
 
+  /** Room for `n` more bytes in the batch, sending it first if they would not fit. */
+  private async reserve(n: number): Promise<void> {
+    if (BATCH - this.fill < n) await this.flush();
+  }
 
-  /** Queues `b`; `data` is how many of its bytes are file content, reported as progress once sent. */
-  async push(b: Buffer, data = 0): Promise<void> {
-    this.pending.push(b);
-    this.pendingBytes += b.length;
-    this.pendingData += data;
-    if (this.pendingBytes >= BATCH) await this.flush();
+  /** Appends `b` (a header, padding: at most a few KiB) to the batch. */
+  async push(b: Buffer): Promise<void> {
+    await this.reserve(b.length);
+    b.copy(this.batch, this.fill);
+    this.fill += b.length;
+  }
+
+  /**
+   * Reads the small file at `path` straight into the batch, behind its header. The header takes
+   * the size read: a file that changed since it was listed goes as it is now (its header is as
+   * long whatever its size below SMALL_FILE, so the bytes read stay where they are).
+   */
+  async pushSmallFile(path: string, listedSize: number, header: (size: number) => Buffer): Promise<void> {
+    const headerLength = header(listedSize).length;
+    await this.reserve(headerLength + SMALL_FILE + BLOCK);
+    const at = this.fill + headerLength;
+    const room = Math.min(SMALL_FILE, BATCH - at);
+    const fd = openSync(path, 'r');
+    let size = 0;
+    try {
+      for (;;) {
+        const n = readSync(fd, this.batch, at + size, room - size, null);
+        if (n === 0) break;
+        size += n;
+        if (size === room) throw new Error(`${path} grew past ${SMALL_FILE} bytes while the tree was sent`);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    header(size).copy(this.batch, this.fill);
+    this.fill = at + size;
+    this.pendingData += size;
+    await this.push(padding(size));
+  }
+
+  /** Sends file content as it is: the batch goes first, to keep the stream in order. */
+  async pushData(chunk: Buffer): Promise<void> {
+    await this.flush();
+    await this.write(chunk);
+    this.onBytes(chunk.length);
   }
 
   async flush(): Promise<void> {
-    if (this.pendingBytes === 0) return;
-    const b = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    if (this.fill === 0) return;
+    // A fresh buffer each time: ssh2 may keep the one written until the window lets it go.
+    const b = this.batch.subarray(0, this.fill);
     const data = this.pendingData;
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.batch = Buffer.allocUnsafe(BATCH);
+    this.fill = 0;
     this.pendingData = 0;
     await this.write(b);
     if (data > 0) this.onBytes(data);
@@ -192,22 +235,15 @@ function open(conn: SshConnection, command: string): Promise<ClientChannel> {
 
 async function sendFile(sink: Sink, e: TreeEntry, mtime: number): Promise<void> {
   const header = (size: number): Buffer => encodeHeader({ name: e.rel, type: 'file', mode: e.mode, uid: 0, gid: 0, size, mtime });
-  if (e.size <= SMALL_FILE) {
-    // A synchronous read of a few KiB costs microseconds; the promise API's round trips through
-    // the thread pool cost more than sending such a file. The header takes the size read.
-    const data = readFileSync(e.abs);
-    await sink.push(header(data.length));
-    await sink.push(data, data.length);
-    await sink.push(padding(data.length));
-    return;
-  }
+  // A blocking read of a few KiB costs microseconds; the promise API's round trips through the
+  // thread pool cost more than sending such a file.
+  if (e.size < SMALL_FILE) return sink.pushSmallFile(e.abs, e.size, header);
   await sink.push(header(e.size));
-  await sink.flush();
   let sent = 0;
   for await (const chunk of createReadStream(e.abs, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
     sent += chunk.length;
     if (sent > e.size) throw new Error(`${e.abs} grew while it was being sent`);
-    await sink.push(chunk, chunk.length);
+    await sink.pushData(chunk);
   }
   if (sent !== e.size) throw new Error(`${e.abs} has ${sent} bytes, ${e.size} were announced`);
   await sink.push(padding(e.size));

@@ -62,7 +62,8 @@ function ustar(h: TarHeader, flag: string, name: string, linkname: string, size:
   b.write(octal(h.devmajor ?? 0, 8), 329, 'ascii');
   b.write(octal(h.devminor ?? 0, 8), 337, 'ascii');
   let sum = 0;
-  for (const byte of b) sum += byte;
+  // An indexed loop: a Buffer's iterator costs several times more, on every entry of a layer.
+  for (let i = 0; i < BLOCK; i++) sum += b[i]!;
   b.write(`${octal(sum, 7)}\0 `, 148, 'ascii');
   return b;
 }
