@@ -103,7 +103,9 @@ export async function* diffTree(root: string, base: FsSnapshot | undefined, opts
 
   const whiteout = (rel: string): LayerEntry => ({ name: rel, type: 'file', mode: 0o644, uid: 0, gid: 0, size: 0, mtime: opts.clampMtime ?? 0 });
 
-  async function* walk(dir: string, all: boolean): AsyncGenerator<LayerEntry> {
+  // Synchronous all the way down: every call in it blocks anyway, and nested async generators
+  // would cost one promise hop per directory level for every entry of a deep tree.
+  function* walk(dir: string, all: boolean): Generator<LayerEntry> {
     const current = readdirSync(join(root, dir));
     const present = new Set(current);
     const gone = all || !base ? [] : (base.children.get(dir) ?? []).filter((n) => !present.has(n));
@@ -134,5 +136,5 @@ export async function* diffTree(root: string, base: FsSnapshot | undefined, opts
       }
     }
   }
-  yield* walk('', !base);
+  for (const entry of walk('', !base)) yield entry;
 }

@@ -5,7 +5,7 @@
  * atomically, and updates from builds in this process are serialized per layout.
  */
 import { createReadStream } from 'node:fs';
-import { access, copyFile, link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, copyFile, link, mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Digester, digestHex, sha256Digest } from './digest.js';
@@ -15,6 +15,12 @@ import { formatPlatform, isIndex, MEDIA, REF_NAME, selectPlatform, type Descript
 const LAYOUT_FILE = JSON.stringify({ imageLayoutVersion: '1.0.0' });
 
 const locks = new Map<string, Promise<unknown>>();
+/** Bytes gathered before one write of a blob being stored. */
+const WRITE_BATCH = 1 << 20;
+
+async function writeAll(fh: FileHandle, b: Buffer): Promise<void> {
+  for (let off = 0; off < b.length; ) off += (await fh.write(b, off, b.length - off)).bytesWritten;
+}
 
 /** Runs `fn` after every earlier update of the same layout in this process. */
 async function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -78,12 +84,22 @@ export class OciLayout {
     const d = new Digester();
     const fh = await open(tmp, 'wx', 0o644);
     try {
+      // Small chunks (a compressor's 64 KiB pipe reads) are copied into writes of WRITE_BATCH:
+      // one write each, a thread-pool round trip, cost more main-thread time than hashing them.
+      // A copy, because a source may reuse its buffer once the next chunk is asked for.
+      const batch = Buffer.allocUnsafe(WRITE_BATCH);
+      let fill = 0;
       for await (const chunk of src) {
         opts.signal?.throwIfAborted();
         d.update(chunk);
-        let off = 0;
-        while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+        if (fill + chunk.length > WRITE_BATCH) {
+          await writeAll(fh, batch.subarray(0, fill));
+          fill = 0;
+        }
+        if (chunk.length >= WRITE_BATCH) await writeAll(fh, chunk);
+        else fill += chunk.copy(batch, fill);
       }
+      if (fill > 0) await writeAll(fh, batch.subarray(0, fill));
       await fh.close();
     } catch (err) {
       await fh.close().catch(() => undefined);
