@@ -73,16 +73,20 @@ export function zstdThreads(): number {
   return zstdBackend() === 'command' ? availableParallelism() : 1;
 }
 
-/** A compressing stream at `level` (1–22; zstd's default 3 when unset). */
-export function zstdCompressStream(level: number = DEFAULT_ZSTD_LEVEL): Duplex {
+/**
+ * A compressing stream at `level` (1–22; zstd's default 3 when unset). `written`, when given,
+ * hears of each input chunk once the zstd command's stdin has taken its bytes.
+ */
+export function zstdCompressStream(level: number = DEFAULT_ZSTD_LEVEL, written?: (chunk: Buffer) => void): Duplex {
   const create = zlibFactory('createZstdCompress');
   if (create) {
     const key = (zlib.constants as unknown as Record<string, number | undefined>).ZSTD_c_compressionLevel;
+    // node:zlib's stream gives no word on when it is done with a chunk: `written` stays silent.
     return create(key === undefined ? {} : { params: { [key]: level } });
   }
   const cmd = zstdCommand();
   if (!cmd) throw new Error(zstdMissingMessage('zstd compression'));
-  return new CommandStream(cmd, ['-q', '-c', '--no-progress', `-T${availableParallelism()}`, ...(level > ULTRA ? ['--ultra'] : []), `-${level}`], 'zstd compression');
+  return new CommandStream(cmd, ['-q', '-c', '--no-progress', `-T${availableParallelism()}`, ...(level > ULTRA ? ['--ultra'] : []), `-${level}`], 'zstd compression', written);
 }
 
 /** How far the producer and the zstd process may run ahead of each other (bytes queued). */
@@ -112,6 +116,8 @@ class CommandStream extends Duplex {
     command: string,
     args: readonly string[],
     private readonly what: string,
+    /** Told of each chunk once the process's stdin has taken it. */
+    private readonly written?: (chunk: Buffer) => void,
   ) {
     // Each side may run up to AHEAD bytes ahead of the other: with only the pipes' 64 KiB between
     // them, kiln (making the tar) and zstd (compressing on its own threads) took turns waiting.
@@ -145,7 +151,8 @@ class CommandStream extends Duplex {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
     // Backpressure: the next chunk waits once AHEAD bytes are queued for zstd's stdin.
-    this.child.stdin.write(chunk);
+    const written = this.written;
+    this.child.stdin.write(chunk, written && ((err) => err || written(chunk)));
     if (this.child.stdin.writableLength < AHEAD) done();
     else this.child.stdin.once('drain', () => done());
   }

@@ -6,6 +6,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { encodeHeader, END_OF_ARCHIVE, padding } from '../tar/header.js';
+import { BufferPool } from './buffer-pool.js';
 import { compress, type Compression } from './compression.js';
 import { Digester, tap } from './digest.js';
 import type { LayerEntry } from './fs-diff.js';
@@ -17,15 +18,23 @@ const OUT = 1 << 20;
 const SMALL_FILE = 64 * 1024;
 
 /**
- * Gathers header and data bytes into 1 MiB buffers, each handed on once full. With `reuse`,
- * one buffer serves the whole archive: the consumer must be done with a chunk before it asks
- * for the next (true of the gzip and uncompressed paths), which keeps a multi-GB layer from
- * churning through fresh buffers that only garbage collection returns.
+ * Where the 1 MiB output buffers come from: `reuse` has one serve the whole archive (the
+ * consumer must be done with a chunk before it asks for the next, true of the gzip and
+ * uncompressed paths), a pool takes them back once the consumer has written them (the zstd
+ * path, whose pipe queues several), and `fresh` gives each chunk its own memory.
  */
+export type TarBuffers = 'reuse' | 'fresh' | BufferPool;
+
+/** Gathers header and data bytes into 1 MiB buffers, each handed on once full. */
 class OutputBuffer {
-  buf = Buffer.allocUnsafe(OUT);
+  buf: Buffer;
   fill = 0;
-  constructor(private readonly reuse: boolean) {}
+  constructor(private readonly buffers: TarBuffers) {
+    this.buf = this.next();
+  }
+  private next(): Buffer {
+    return this.buffers instanceof BufferPool ? this.buffers.take() : Buffer.allocUnsafe(OUT);
+  }
   get free(): number {
     return OUT - this.fill;
   }
@@ -41,7 +50,7 @@ class OutputBuffer {
   }
   take(): Buffer {
     const out = this.buf.subarray(0, this.fill);
-    if (!this.reuse) this.buf = Buffer.allocUnsafe(OUT);
+    if (this.buffers !== 'reuse') this.buf = this.next();
     this.fill = 0;
     return out;
   }
@@ -53,10 +62,10 @@ function shrank(path: string, size: number, got: number): Error {
 
 /**
  * The tar archive of `entries`, as a stream of buffers. With `reuse`, each buffer is only valid
- * until the next one is asked for (see OutputBuffer).
+ * until the next one is asked for; with a pool, until the consumer gives it back.
  */
-export async function* tarBytes(entries: AsyncIterable<LayerEntry>, signal?: AbortSignal, reuse = false): AsyncGenerator<Buffer> {
-  const out = new OutputBuffer(reuse);
+export async function* tarBytes(entries: AsyncIterable<LayerEntry>, signal?: AbortSignal, buffers: TarBuffers = 'fresh'): AsyncGenerator<Buffer> {
+  const out = new OutputBuffer(buffers);
   for await (const e of entries) {
     signal?.throwIfAborted();
     yield* out.write(encodeHeader(e));
@@ -114,10 +123,11 @@ export async function writeLayer(
   opts: { compression: Compression; level?: number; signal?: AbortSignal; onProgress?: (uncompressed: number) => void },
 ): Promise<WrittenLayer> {
   const diff = new Digester();
-  // zstd goes through a stream that queues chunks, so only the other paths may reuse buffers.
-  const raw = tap(tarBytes(entries, opts.signal, opts.compression !== 'zstd'), diff);
+  // zstd goes through a pipe that queues chunks: its buffers come back once written.
+  const pool = opts.compression === 'zstd' ? new BufferPool(OUT) : undefined;
+  const raw = tap(tarBytes(entries, opts.signal, pool ?? 'reuse'), diff);
   const counted = opts.onProgress ? progress(raw, diff, opts.onProgress) : raw;
-  const blob = await layout.putBlob(compress(counted, opts.compression, opts.level), { signal: opts.signal });
+  const blob = await layout.putBlob(compress(counted, opts.compression, { level: opts.level, written: pool && ((b) => pool.give(b)) }), { signal: opts.signal });
   return { descriptor: { mediaType: layerMediaType(opts.compression), digest: blob.digest, size: blob.size }, diffId: diff.digest() };
 }
 
