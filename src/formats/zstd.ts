@@ -14,6 +14,8 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { availableParallelism } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Duplex, type Readable, type Transform, type Writable } from 'node:stream';
@@ -87,6 +89,115 @@ export function zstdCompressStream(level: number = DEFAULT_ZSTD_LEVEL, written?:
   const cmd = zstdCommand();
   if (!cmd) throw new Error(zstdMissingMessage('zstd compression'));
   return new CommandStream(cmd, ['-q', '-c', '--no-progress', `-T${availableParallelism()}`, ...(level > ULTRA ? ['--ultra'] : []), `-${level}`], 'zstd compression', written);
+}
+
+/** How often the compressed file is looked at for new bytes while zstd writes it. */
+const FOLLOW_MS = 5;
+/** Bytes read back from the compressed file at a time. */
+const FOLLOW_CHUNK = 4 << 20;
+/** zstd's words for a write that failed for want of space, and the errno they stand for. */
+const SPACE_ERRORS: ReadonlyArray<[RegExp, string]> = [
+  [/No space left on device/i, 'ENOSPC'],
+  [/Disk quota exceeded/i, 'EDQUOT'],
+  [/File too large/i, 'EFBIG'],
+];
+
+/**
+ * zstd of `src` written by the zstd command itself into the new file `path`, for a caller that
+ * stores the result anyway: the compressed bytes never pass through this process on their way
+ * to the disk (64 KiB pipe reads, a buffer each, and the writes cost more than hashing them);
+ * they are read back once, while the file grows, and handed to `onOutput` (valid only during
+ * the call). Only for the command backend (zstdBackend() === 'command'). Returns the size.
+ * A write that fails for want of space is an error with that errno's code, as fs would give.
+ */
+export async function zstdCommandToFile(
+  src: AsyncIterable<Buffer>,
+  path: string,
+  opts: { level?: number; written?: (chunk: Buffer) => void; onOutput: (chunk: Buffer) => void; signal?: AbortSignal },
+): Promise<number> {
+  const cmd = zstdCommand();
+  if (!cmd) throw new Error(zstdMissingMessage('zstd compression'));
+  const level = opts.level ?? DEFAULT_ZSTD_LEVEL;
+  const out = await open(path, 'wx', 0o644);
+  let child: ChildProcessByStdio<Writable, null, Readable>;
+  try {
+    child = spawn(cmd, ['-q', '-c', '--no-progress', `-T${availableParallelism()}`, ...(level > ULTRA ? ['--ultra'] : []), `-${level}`], { stdio: ['pipe', out.fd, 'pipe'] }) as ChildProcessByStdio<Writable, null, Readable>; // stdin and stderr are pipes: Node's typings know no fd in the list
+  } finally {
+    // The child has its own copy of the descriptor once spawned.
+    await out.close();
+  }
+  const { stdin, stderr } = child;
+  let said = '';
+  stderr.setEncoding('utf8');
+  stderr.on('data', (t: string) => (said.length < STDERR_KEPT ? (said += t.slice(0, STDERR_KEPT - said.length)) : undefined));
+  stdin.on('error', () => undefined); // EPIPE when zstd died early: its exit status says why
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    child.on('error', (error) => resolve({ code: null, signal: null, error }));
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  let ended = false;
+  void exited.then(() => (ended = true));
+  const kill = (): void => {
+    if (!ended) child.kill('SIGKILL');
+  };
+  opts.signal?.addEventListener('abort', kill, { once: true });
+
+  const feed = async (): Promise<void> => {
+    for await (const chunk of src) {
+      if (ended) return; // zstd is gone; its exit status is the error
+      const written = opts.written;
+      stdin.write(chunk, written && ((err) => err || written(chunk)));
+      // As in CommandStream: up to AHEAD bytes may wait for zstd, not just the stream's 16 KiB.
+      if (stdin.writableLength >= AHEAD) await new Promise<void>((resolve) => {
+        stdin.once('drain', resolve);
+        void exited.then(() => resolve());
+      });
+    }
+    stdin.end();
+  };
+  const follow = async (): Promise<number> => {
+    const reader = await open(path, 'r');
+    const buf = Buffer.allocUnsafe(FOLLOW_CHUNK);
+    let pos = 0;
+    try {
+      for (;;) {
+        // Read after noting whether zstd had ended: an empty read then means the file is whole.
+        const wasEnded = ended;
+        const { bytesRead } = await reader.read(buf, 0, buf.length, pos);
+        if (bytesRead > 0) {
+          opts.onOutput(buf.subarray(0, bytesRead));
+          pos += bytesRead;
+        } else if (wasEnded) return pos;
+        else await Promise.race([exited, sleep(FOLLOW_MS)]);
+      }
+    } finally {
+      await reader.close();
+    }
+  };
+  try {
+    const fed = feed().catch((err: unknown) => {
+      kill();
+      throw err;
+    });
+    const [feeding, exit, following] = await Promise.allSettled([fed, exited, follow()]);
+    opts.signal?.throwIfAborted();
+    // A failure of ours (an unreadable file in the tree) is why zstd was stopped: it comes first.
+    if (feeding.status === 'rejected') throw feeding.reason;
+    const r = exit.status === 'fulfilled' ? exit.value : { code: null, signal: null };
+    if ('error' in r && r.error) throw new Error(`zstd compression: could not run ${cmd}: ${r.error.message}`);
+    if (r.code !== 0) {
+      const detail = said.trim();
+      const err: NodeJS.ErrnoException = new Error(`zstd compression: zstd ${r.signal ? `was killed by ${r.signal}` : `exited with status ${String(r.code)}`}${detail ? `: ${detail}` : ''}`);
+      const space = SPACE_ERRORS.find(([re]) => re.test(detail));
+      if (space) err.code = space[1];
+      throw err;
+    }
+    if (following.status === 'rejected') throw following.reason;
+    return following.value;
+  } finally {
+    kill();
+    opts.signal?.removeEventListener('abort', kill);
+  }
 }
 
 /** How far the producer and the zstd process may run ahead of each other (bytes queued). */

@@ -7,6 +7,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { encodeHeader, END_OF_ARCHIVE, padding } from '../tar/header.js';
 import { BufferPool } from './buffer-pool.js';
+import { zstdBackend, zstdCommandToFile } from '../zstd.js';
 import { compress, type Compression } from './compression.js';
 import { Digester, tap } from './digest.js';
 import type { LayerEntry } from './fs-diff.js';
@@ -127,7 +128,16 @@ export async function writeLayer(
   const pool = opts.compression === 'zstd' ? new BufferPool(OUT) : undefined;
   const raw = tap(tarBytes(entries, opts.signal, pool ?? 'reuse'), diff);
   const counted = opts.onProgress ? progress(raw, diff, opts.onProgress) : raw;
-  const blob = await layout.putBlob(compress(counted, opts.compression, { level: opts.level, written: pool && ((b) => pool.give(b)) }), { signal: opts.signal });
+  const written = pool && ((b: Buffer): void => pool.give(b));
+  const blob =
+    opts.compression === 'zstd' && zstdBackend() === 'command'
+      ? // The zstd command writes the blob itself; only its digest is computed here.
+        await layout.putBlobWrittenBy(async (tmp) => {
+          const d = new Digester();
+          await zstdCommandToFile(counted, tmp, { level: opts.level, written, onOutput: (c) => d.update(c), signal: opts.signal });
+          return { digest: d.digest(), size: d.size };
+        })
+      : await layout.putBlob(compress(counted, opts.compression, { level: opts.level, written }), { signal: opts.signal });
   return { descriptor: { mediaType: layerMediaType(opts.compression), digest: blob.digest, size: blob.size }, diffId: diff.digest() };
 }
 

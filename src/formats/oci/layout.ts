@@ -115,6 +115,23 @@ export class OciLayout {
     return { digest, size: d.size };
   }
 
+  /**
+   * Stores as a blob the file that `write` creates at the temporary path it is given (a
+   * compressor writing it itself); `write` returns the file's digest and size. A failure removes
+   * the partial file.
+   */
+  async putBlobWrittenBy(write: (tmp: string) => Promise<{ digest: string; size: number }>): Promise<{ digest: string; size: number }> {
+    const tmp = this.tempName();
+    try {
+      const blob = await write(tmp);
+      await rename(tmp, this.blobPath(blob.digest));
+      return blob;
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw outputError(err, this.dir);
+    }
+  }
+
   /** Stores a JSON document byte for byte as given (its digest is over exactly these bytes). */
   async putBytes(bytes: Buffer | string): Promise<{ digest: string; size: number }> {
     const buf = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;

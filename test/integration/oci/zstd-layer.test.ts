@@ -7,7 +7,8 @@
  * the zstd command. Debian's umoci (0.4.7) refuses zstd layers ("blob is not correct mediatype"),
  * so umoci unpacks skopeo's gzip copy instead: what it finds there came out of kiln's zstd.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,6 +125,22 @@ describe.skipIf(missing)('oci builder with compression = "zstd"', () => {
     unpackViaGzip('out/top:top', 'bundle-top');
     expect(readFileSync(join(ws.dir, 'bundle-top', 'rootfs', 'etc', 'motd'), 'utf8')).toBe('on zstd\n');
     expect(readFileSync(join(ws.dir, 'bundle-top', 'rootfs', 'etc', 'os-release'), 'utf8')).toBe('NAME=kiln-test\n');
+  });
+
+  it('reports a full output disk while zstd writes the layer, and leaves no partial blob', () => {
+    const full = join(ws.dir, 'full');
+    mkdirSync(full);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', full]);
+    try {
+      writeFileSync(join(ws.dir, 'full.pkr.hcl'), template('full/layout'));
+      const r = kiln(['build', 'full.pkr.hcl'], { cwd: ws.dir, env: env() });
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).toMatch(new RegExp(`could not write ${join(full, 'layout')}: no space left on the disk holding ${full}`));
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(readdirSync(join(full, 'layout', 'blobs', 'sha256'))).toEqual([]);
+    } finally {
+      execFileSync('umount', [full]);
+    }
   });
 
   it('refuses compression = "zstd" where neither node:zlib nor the zstd command has it, naming the package', () => {

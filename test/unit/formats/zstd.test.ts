@@ -11,7 +11,10 @@ import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { zstdBackend, zstdCompressStream, zstdDecompressStream } from '../../../src/formats/zstd.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { zstdBackend, zstdCommandToFile, zstdCompressStream, zstdDecompressStream } from '../../../src/formats/zstd.js';
 import { skipWithout, ZSTD } from '../../helpers/components.js';
 
 const missing = skipWithout(ZSTD);
@@ -107,5 +110,48 @@ describe.skipIf(missing)('zstd streams', () => {
     expect((await failed).message).toBe('Build was cancelled.');
     for (let i = 0; i < 50 && zstdChildren() !== ''; i++) await sleep(20);
     expect(zstdChildren()).toBe('');
+  });
+});
+
+describe.skipIf(missing)('zstd command writing a file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-zstd-file-'));
+  const sourceOf = async function* (data: Buffer, size: number, fail?: Error): AsyncGenerator<Buffer> {
+    for (let off = 0; off < data.length; off += size) {
+      if (fail && off >= data.length / 2) throw fail;
+      yield data.subarray(off, off + size);
+      await sleep(0);
+    }
+  };
+
+  it('writes what the stream would, hands every byte of the file to onOutput, and gives each chunk back', async () => {
+    const path = join(dir, 'out.zst');
+    const seen: Buffer[] = [];
+    let given = 0;
+    const size = await zstdCommandToFile(sourceOf(INPUT, 1 << 20), path, { onOutput: (c) => seen.push(Buffer.from(c)), written: () => given++ });
+    const file = readFileSync(path);
+    expect(size).toBe(file.length);
+    expect(Buffer.concat(seen).equals(file)).toBe(true);
+    expect(file.equals(await through(chunks(INPUT, 1 << 20), zstdCompressStream()))).toBe(true);
+    expect(execFileSync('zstd', ['-q', '-d', '-c', path], { maxBuffer: 1 << 26 }).equals(INPUT)).toBe(true);
+    expect(given).toBe(24);
+  });
+
+  it('a failing source fails with its own error, and an abort stops it: no zstd process is left either way', async () => {
+    await expect(zstdCommandToFile(sourceOf(INPUT, 1 << 20, new Error('cannot read etc/shadow')), join(dir, 'a.zst'), { onOutput: () => undefined })).rejects.toThrow('cannot read etc/shadow');
+    expect(zstdChildren()).toBe('');
+    const ac = new AbortController();
+    const endless = async function* (): AsyncGenerator<Buffer> {
+      for (;;) {
+        yield INPUT.subarray(0, 1 << 20);
+        await sleep(5);
+      }
+    };
+    const run = zstdCommandToFile(endless(), join(dir, 'b.zst'), { onOutput: () => undefined, signal: ac.signal });
+    await sleep(200);
+    expect(zstdChildren()).not.toBe('');
+    ac.abort(new Error('Build was cancelled.'));
+    await expect(run).rejects.toThrow('Build was cancelled.');
+    expect(zstdChildren()).toBe('');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
