@@ -4,6 +4,7 @@
  */
 import { basename, dirname } from 'node:path';
 import { PluginRegistry, type ComponentKind } from '../core/registry.js';
+import { Redactor } from '../core/redact.js';
 import { listLedgers, openRecords, readEntries } from '../state/ledger.js';
 import { isSameProcessAlive } from '../state/proc.js';
 import { CORE_REAPERS } from '../state/reapers.js';
@@ -63,7 +64,9 @@ export async function cleanupCommand(flags: CleanupFlags): Promise<void> {
       } catch (err) {
         allGone = false;
         failures++;
-        process.stderr.write(`  could not remove ${r.kind} (${r.description}): ${(err as Error).message}\n`);
+        // A reaper's error may quote the record's data, which holds secrets as they are.
+        const hide = new Redactor(r.sensitive);
+        process.stderr.write(`  could not remove ${r.kind} (${r.description}): ${hide.text((err as Error).message)}\n`);
       }
     }
     if (!flags.dryRun && allGone) unlinkSync(path);

@@ -25,10 +25,23 @@ export class Redactor {
     return this.pattern ? s.replace(this.pattern, REDACTED) : s;
   }
 
-  /** Any JSON-like value with every string inside it redacted (ledger records, say). */
+  /** Any JSON-like value with every string inside it redacted (events, say). */
   value<T>(v: T): T {
     if (!this.pattern) return v;
     return this.deep(v) as T;
+  }
+
+  /** The secrets that occur in any string inside a JSON-like value, each once. */
+  secretsIn(v: unknown): string[] {
+    const pattern = this.pattern;
+    if (!pattern) return [];
+    const found = new Set<string>();
+    const visit = (x: unknown): void => {
+      if (typeof x === 'string') for (const m of x.matchAll(pattern)) found.add(m[0]);
+      else if (x !== null && typeof x === 'object') Object.values(x).forEach(visit);
+    };
+    visit(v);
+    return [...found];
   }
 
   private deep(v: unknown): unknown {

@@ -180,15 +180,19 @@ export class BuildRun {
     const module = this.env.pluginModule?.(kind, type);
     const owner = { kind, type, ...(module !== undefined && { module }) };
     return {
-      record: async (resourceKind, rawDescription, data) => {
-        // The ledger outlives the run and `kiln cleanup` prints it: no secret may reach it, whatever
-        // a plugin puts in a description or in the data its reaper needs.
+      record: async (resourceKind, rawDescription, rawData) => {
+        // The description is what people see (events, logs, `kiln cleanup`), so it is redacted.
+        // The data is what the reaper needs to find the resource: redacting a secret that happens
+        // to be part of a path or a name there would leave the resource unreapable, so it is kept
+        // exact, in a ledger only the user can read, with the secrets it holds listed for
+        // `kiln cleanup` to hide in what it prints.
         const description = redactor.text(rawDescription);
-        const h = await ledger.record(resourceKind, description, redactor.value({ ...data, owner }), build);
+        const data = { ...rawData, owner };
+        const h = await ledger.record(resourceKind, description, data, build, redactor.secretsIn(data));
         bus.emit({ type: 'resource.created', build, id: h.id, kind: resourceKind, description });
         return {
           id: h.id,
-          update: (more) => h.update(redactor.value(more)),
+          update: (more) => h.update(more, redactor.secretsIn(more)),
           release: async () => {
             await h.release();
             bus.emit({ type: 'resource.deleted', build, id: h.id, kind: resourceKind, description });

@@ -13,12 +13,26 @@ import { processStartTime } from './proc.js';
 
 export const LEDGER_FILE = 'ledger.jsonl';
 
+/**
+ * A record's `description` is redacted; its `data` is exact, for the reaper that must find the
+ * resource, and `sensitive` lists the secrets that data holds, so that `kiln cleanup` (which has
+ * no template to learn them from) can hide them in whatever it prints about the record.
+ */
 export type LedgerEntry =
   | { t: 'run'; runId: string; pid: number; procStart?: string; startedAt: string; cwd: string }
-  | { t: 'create'; id: string; kind: string; description: string; data: Record<string, unknown>; build?: string }
-  | { t: 'update'; id: string; data: Record<string, unknown> }
+  | { t: 'create'; id: string; kind: string; description: string; data: Record<string, unknown>; build?: string; sensitive?: string[] }
+  | { t: 'update'; id: string; data: Record<string, unknown>; sensitive?: string[] }
   | { t: 'delete'; id: string }
   | { t: 'end' };
+
+/** A resource's handle in the ledger: an update may bring secrets of its own. */
+export interface LedgerHandle extends ResourceHandle {
+  update(data: Record<string, unknown>, sensitive?: readonly string[]): Promise<void>;
+}
+
+function withSensitive(sensitive: readonly string[]): { sensitive?: string[] } {
+  return sensitive.length > 0 ? { sensitive: [...sensitive] } : {};
+}
 
 export class Ledger {
   private fd: number;
@@ -48,12 +62,12 @@ export class Ledger {
     return l;
   }
 
-  async record(kind: string, description: string, data: Record<string, unknown>, build?: string): Promise<ResourceHandle> {
+  async record(kind: string, description: string, data: Record<string, unknown>, build?: string, sensitive: readonly string[] = []): Promise<LedgerHandle> {
     const id = `r${++this.seq}`;
-    await this.append({ t: 'create', id, kind, description, data, ...(build !== undefined && { build }) });
+    await this.append({ t: 'create', id, kind, description, data, ...(build !== undefined && { build }), ...withSensitive(sensitive) });
     return {
       id,
-      update: (more) => this.append({ t: 'update', id, data: more }),
+      update: (more, moreSensitive = []) => this.append({ t: 'update', id, data: more, ...withSensitive(moreSensitive) }),
       release: () => this.append({ t: 'delete', id }),
     };
   }
@@ -126,14 +140,16 @@ export function readEntries(path: string): LedgerEntry[] {
   return out;
 }
 
-/** Create records not yet deleted, with their updates merged in, oldest first. */
+/** Create records not yet deleted, with their updates (data and secrets) merged in, oldest first. */
 export function openRecords(entries: readonly LedgerEntry[]): Array<Extract<LedgerEntry, { t: 'create' }>> {
   const open = new Map<string, Extract<LedgerEntry, { t: 'create' }>>();
   for (const e of entries) {
     if (e.t === 'create') open.set(e.id, { ...e, data: { ...e.data } });
     else if (e.t === 'update') {
       const r = open.get(e.id);
-      if (r) Object.assign(r.data, e.data);
+      if (!r) continue;
+      Object.assign(r.data, e.data);
+      if (e.sensitive) r.sensitive = [...new Set([...(r.sensitive ?? []), ...e.sensitive])];
     } else if (e.t === 'delete') open.delete(e.id);
   }
   return [...open.values()];

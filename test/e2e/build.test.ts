@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, watch } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -481,6 +481,42 @@ build {
       expect(existsSync(join(dir, '.state', 'runs', m![3]!, 'ledger.jsonl'))).toBe(false);
     });
   }
+
+  it('a resource whose path holds a sensitive value is still reaped, and the value is never shown', () => {
+    const secret = 'builder-Wq42';
+    // The temp dir sits under a folder named after the secret (a sensitive user name in $HOME, say).
+    const dir = ws({ 't.pkr.hcl': `variable "user" {\n  default   = "${secret}"\n  sensitive = true\n}\n${FAILING}` });
+    const tmp = join(dir, `home-${secret}`);
+    mkdirSync(tmp);
+    const env = { ...stateEnv(dir), TMPDIR: tmp };
+    cleanups.unshift(() => void kiln(['cleanup'], { cwd: dir, env }));
+    const r = kiln(['build', '-on-error=abort', 't.pkr.hcl'], { cwd: dir, env });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).not.toContain(secret);
+    const scriptDir = readFileSync(join(dir, 'script-dir'), 'utf8').trim();
+    expect(scriptDir.startsWith(join(tmp, 'kiln-shell-'))).toBe(true);
+    const shown = scriptDir.replace(secret, '<sensitive>');
+    const run = /kiln cleanup --run (\S+)"/.exec(r.stderr)![1]!;
+    // The ledger is private to the user: it alone keeps the path as it is.
+    expect(statSync(join(dir, '.state', 'runs', run, 'ledger.jsonl')).mode & 0o777).toBe(0o600);
+
+    const dry = kiln(['cleanup', '--dry-run'], { cwd: dir, env });
+    expect(dry.stdout).toContain(`would remove tempdir: temporary directory ${shown}`);
+    expect(dry.stdout + dry.stderr).not.toContain(secret);
+    // A reaper's refusal quotes the path: redacted too (another TMPDIR makes the reaper refuse).
+    const refused = kiln(['cleanup', '--run', run], { cwd: dir, env: stateEnv(dir) });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`refusing to remove ${shown}: not a kiln temporary directory`);
+    expect(refused.stdout + refused.stderr).not.toContain(secret);
+    expect(existsSync(scriptDir)).toBe(true);
+
+    const c = kiln(['cleanup', '--run', run], { cwd: dir, env });
+    expect(c.stdout + c.stderr).not.toContain(secret);
+    expect(c.stdout).toContain(`removed tempdir: temporary directory ${shown}`);
+    expect(c.code).toBe(0);
+    expect(existsSync(scriptDir)).toBe(false);
+    expect(existsSync(join(dir, '.state', 'runs', run, 'ledger.jsonl'))).toBe(false);
+  });
 
   it('-on-error=cleanup (the default) runs the error-cleanup-provisioner and removes everything', () => {
     const dir = ws({ 't.pkr.hcl': FAILING });

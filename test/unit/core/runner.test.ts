@@ -374,6 +374,24 @@ describe('runner', () => {
     expect(text).not.toContain('s3cr3t-value');
     expect(text).toContain('password is <sensitive>');
   });
+
+  it('keeps the data a reaper needs exact in the ledger, and shows the resource redacted', async () => {
+    const holder: BuilderPlugin<unknown> = {
+      type: 'holder',
+      schema: anyConfig,
+      async run(ctx) {
+        const h = await ctx.resources.record('thing', 'bucket for s3cr3t-value', { region: 'eu' });
+        await h.update({ name: 'bucket-s3cr3t-value' });
+        return undefined;
+      },
+    };
+    const { env, events } = testEnv(runsDir());
+    await startRun([job('holder.a', holder)], env, 0).done;
+    expect(events.find((e) => e.type === 'resource.created')).toMatchObject({ description: 'bucket for <sensitive>' });
+    expect(JSON.stringify(events)).not.toContain('s3cr3t-value');
+    const [left] = env.ledger.openResources();
+    expect(left).toMatchObject({ description: 'bucket for <sensitive>', data: { region: 'eu', name: 'bucket-s3cr3t-value' }, sensitive: ['s3cr3t-value'] });
+  });
 });
 
 describe('-on-error=ask and -debug', () => {
