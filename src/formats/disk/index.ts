@@ -8,8 +8,9 @@ export { dataBlocks, isZero, sparseChunks, sparseFileChunks, type BlockReadOptio
 export { detectImageFormat, type ImageFormat } from './detect.js';
 export { formatUuid, imageIdentity, IdentityError, type IdentityOptions, type ImageIdentity } from './identity.js';
 export { openDiskImage } from './open.js';
-export { isDiskFull } from '../disk-full.js';
-export { DiskFullError, PARTIAL_NAME, partialPath, writeAtomically, writeError, type PartialRecorder } from './output.js';
+// The disk writers' name for the output error every image writer shares.
+export { DiskFullError, isDiskFull, outputError as writeError } from '../disk-full.js';
+export { PARTIAL_NAME, partialPath, writeAtomically, type PartialRecorder } from './output.js';
 export { QEMU_IMG_PACKAGE, QemuImgError, qemuImg, qemuImgConvert, qemuImgInfo, type ConvertOptions, type ImageInfo, type QemuImgOptions } from './qemu-img.js';
 export { readAll, type DiskReader } from './reader.js';
 export { copySparse } from './sparse-copy.js';

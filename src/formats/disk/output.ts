@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { isDiskFull } from '../disk-full.js';
+import { outputError } from '../disk-full.js';
 
 /** Records a partial output before it is created; the handle is released when it is gone or renamed. */
 export type PartialRecorder = (partPath: string) => Promise<{ release(): Promise<void> }>;
@@ -22,18 +22,6 @@ export const PARTIAL_NAME = /^\..+\.kiln-[0-9a-f]+\.part$/;
 
 export function partialPath(target: string): string {
   return join(dirname(target), `.${basename(target)}.kiln-${randomBytes(4).toString('hex')}.part`);
-}
-
-export class DiskFullError extends Error {
-  override name = 'DiskFullError';
-}
-
-/** The error to show for a failed write of `target`: a full disk is said plainly. */
-export function writeError(err: unknown, target: string): Error {
-  if (isDiskFull(err)) {
-    return new DiskFullError(`no space left for ${target} (${(err as Error).message}): the filesystem holding ${dirname(target)} is full; the partial output was removed. Free some space or choose another output directory.`);
-  }
-  return err as Error;
 }
 
 /** Runs `write` on a temporary path and renames it to `target` when it succeeds. */
@@ -46,7 +34,7 @@ export async function writeAtomically<T>(target: string, write: (part: string) =
     return result;
   } catch (err) {
     await rm(part, { force: true });
-    throw writeError(err, target);
+    throw outputError(err, target);
   } finally {
     await record?.release();
   }

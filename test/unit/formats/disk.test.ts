@@ -5,13 +5,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sparseFileChunks } from '../../../src/formats/disk/blocks.js';
 import { dataRegions } from '../../../src/formats/disk/data-map.js';
 import { detectImageFormat } from '../../../src/formats/disk/detect.js';
+import { writeAtomically } from '../../../src/formats/disk/output.js';
 import { imageIdentity } from '../../../src/formats/disk/identity.js';
 import { openDiskImage } from '../../../src/formats/disk/open.js';
 import { readAll, type DiskReader } from '../../../src/formats/disk/reader.js';
@@ -325,6 +326,20 @@ describe('sparse input', () => {
     await writeDynamicVhd(raw, vhd, 4 * MIB, { identity });
     await writeStreamOptimizedVmdk(raw, vmdk, { identity });
     for (const p of [raw, vhd, vmdk]) await expectSameDisk(await openDiskImage(p), raw);
+  });
+});
+
+describe('writing an output', () => {
+  it('a write stopped by a quota says so, naming the output, and leaves no partial file', async () => {
+    const out = mkdtempSync(join(dir, 'quota-'));
+    const target = join(out, 'disk.vhd');
+    const quota = Object.assign(new Error('EDQUOT: disk quota exceeded, write'), { code: 'EDQUOT' });
+    const written = writeAtomically(target, async (part) => {
+      writeFileSync(part, 'half a disk');
+      throw quota;
+    });
+    await expect(written).rejects.toThrow(`could not write ${target}: the disk quota for ${out} is used up (the partial output was removed); free some space or write elsewhere`);
+    expect(readdirSync(out)).toEqual([]);
   });
 });
 
