@@ -100,6 +100,30 @@ build {
     expect(three.code).toBe(0);
   });
 
+  it('pushes a zstd image that skopeo reads as zstd; a build on it pulls and unpacks the zstd layer', () => {
+    writeFileSync(join(ws.dir, 'zone.pkr.hcl'), push('right', 'scratch').replace('kiln/img"', 'kiln/zimg"').replace('changes        =', 'compression    = "zstd"\n  changes        ='));
+    const one = kiln(['build', 'zone.pkr.hcl'], { cwd: ws.dir, env: env() });
+    expect(one.stderr).toBe('');
+    expect(one.code).toBe(0);
+    const ref = `docker://${reg.host}/kiln/zimg:1.0`;
+    const raw = JSON.parse(sh(`skopeo inspect --raw --tls-verify=false --creds kiln:right ${ref}`)) as { layers: Array<{ mediaType: string; digest: string }> };
+    expect(raw.layers.map((l) => l.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar+zstd']);
+    // skopeo's own copy (its zstd reader verifies the blob against the digest) gets the same layer.
+    sh(`skopeo copy --quiet --src-tls-verify=false --src-creds kiln:right ${ref} oci:zcopy:1`, { cwd: ws.dir });
+    const copied = JSON.parse(sh(`skopeo inspect --raw oci:zcopy:1`, { cwd: ws.dir })) as { layers: Array<{ digest: string }> };
+    expect(copied.layers[0]!.digest).toBe(raw.layers[0]!.digest);
+    writeFileSync(
+      join(ws.dir, 'ztwo.pkr.hcl'),
+      `source "oci" "img" {\n  base = "${reg.host}/kiln/zimg:1.0"\n  insecure = true\n  login_username = "kiln"\n  login_password = "right"\n  export_layout = "ztwo"\n  tag = ["two"]\n}\nbuild {\n  sources = ["source.oci.img"]\n  provisioner "file" {\n    direction   = "download"\n    source      = "/etc/os-release"\n    destination = "pulled-os-release"\n  }\n}\n`,
+    );
+    const two = kiln(['build', 'ztwo.pkr.hcl'], { cwd: ws.dir, env: env() });
+    expect(two.stderr).toBe('');
+    expect(two.code).toBe(0);
+    expect(readFileSync(join(ws.dir, 'pulled-os-release'), 'utf8')).toBe('NAME=kiln-test\n');
+    const built = JSON.parse(sh(`skopeo inspect --raw oci:ztwo:two`, { cwd: ws.dir })) as { layers: Array<{ digest: string }> };
+    expect(built.layers.map((l) => l.digest)).toEqual([raw.layers[0]!.digest]);
+  });
+
   it('reports a base image the registry does not have, leaving no temporary folders', () => {
     writeFileSync(join(ws.dir, 'nobase.pkr.hcl'), push('right', `${reg.host}/kiln/nope:1`));
     const { r, left } = buildLeaving('nobase.pkr.hcl');
