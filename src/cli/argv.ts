@@ -21,25 +21,22 @@ export function normalizeArgv(args: readonly string[], flags: ReadonlyMap<string
       out.push(a);
       continue;
     }
-    const m = /^--?([a-z][a-z0-9-]+)(?:=(.*))?$/s.exec(a);
-    const name = m?.[1];
+    const [, name, value] = /^--?([a-z][a-z0-9-]+)(?:=(.*))?$/s.exec(a) ?? [];
     const kind = name === undefined ? undefined : flags.get(name);
-    if (!m || name === undefined || kind === undefined) {
+    if (kind === undefined) {
       out.push(a);
       continue;
     }
-    const value = m[2];
-    if (kind === 'value' || value === undefined) {
-      out.push(a.startsWith('--') ? a : `-${a}`);
-    } else if (TRUE.has(value)) {
+    if (kind === 'switch' && value !== undefined && TRUE.has(value)) {
       out.push(`--${name}`);
-    } else if (FALSE.has(value)) {
+    } else if (kind === 'switch' && value !== undefined && FALSE.has(value)) {
       // Last one wins, as in Go: `-check -check=false` does not check. A switch that is on by
       // default (`--write`) has a `--no-` form that turns it off.
       for (let i = out.length - 1; i >= 0; i--) if (out[i] === `--${name}`) out.splice(i, 1);
       if (flags.has(`no-${name}`)) out.push(`--no-${name}`);
     } else {
-      // Not a boolean: commander reports the flag as it was written.
+      // A flag that takes a value, a bare switch, or a switch with a non-boolean value (which
+      // commander then reports as it was written): only the second dash is added.
       out.push(a.startsWith('--') ? a : `-${a}`);
     }
   }
