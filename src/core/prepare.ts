@@ -8,7 +8,7 @@ import { error } from './errors/diagnostic.js';
 import { didYouMean } from './errors/suggest.js';
 import { planRead, readTemplate, type TemplateOptions, type TemplateResult } from '../template/index.js';
 import type { RequiredPlugin } from '../template/model.js';
-import { checkVersion } from '../template/version.js';
+import { parseConstraint } from '../template/version.js';
 import type { PlannedStep } from '../template/plan.js';
 import { checkConfig } from './config.js';
 import { PluginRegistry, type ComponentKind } from './registry.js';
@@ -108,10 +108,8 @@ function requiredPluginDiags(required: readonly RequiredPlugin[], registry: Plug
     const missing = registry.unavailable.find((u) => u.name === p.name);
     if (missing) diags.push(error('Plugin not available', missing.reason, p.range));
     if (p.version === undefined) continue;
-    // Any version will do to learn whether a term parses; one term at a time, because
-    // checkVersion stops at the first term the version does not satisfy.
-    const bad = p.version.split(',').map((term) => checkVersion('0.0.0', term)).find((r) => 'error' in r);
-    if (bad && 'error' in bad) diags.push(error('Invalid version constraint', `The version of the plugin "${p.name}": ${bad.error}.`, p.range));
+    const c = parseConstraint(p.version);
+    if ('error' in c) diags.push(error('Invalid version constraint', `The version of the plugin "${p.name}": ${c.error}.`, p.range));
   }
   return diags;
 }

@@ -155,6 +155,12 @@ build {
     expect(r.code).toBe(1);
     expect(errorsAt(r.stderr)).toEqual(['t.pkr.hcl:3:5 Invalid version constraint']);
     expect(r.stderr).toContain('"at least one" is not a valid version constraint');
+    // Every malformed term is named, in one error.
+    const two = workspace({ 't.pkr.hcl': `${PACKER_BLOCK('newest, >= 1.0.0, ~>')}source "null" "n" { communicator = "none" }\nbuild { sources = ["source.null.n"] }\n` });
+    cleanups.push(two.cleanup);
+    const r2 = kiln(['validate', 't.pkr.hcl'], { cwd: two.dir });
+    expect(errorsAt(r2.stderr)).toEqual(['t.pkr.hcl:3:5 Invalid version constraint']);
+    expect(r2.stderr).toContain('"newest" and "~>" are not valid version constraints; write terms like ">= 1.7.0" or "~> 1.9".');
   });
 
   it('plugins kiln does not implement yet are each reported at their own entry, with no npm hint', () => {

@@ -299,6 +299,13 @@ describe('references and version checks', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Error: Unsupported Packer version');
     expect(r.stderr).toContain('main.pkr.hcl:2:22');
+    // A malformed term is reported even after a term the version does not satisfy.
+    const bad = ws({ 'main.pkr.hcl': 'packer {\n  required_version = ">= 99.0.0, newest"\n}\nsource "null" "a" { communicator = "none" }\nbuild { sources = ["source.null.a"] }\n' });
+    const b = kiln(['validate', bad]);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain('Error: Invalid required_version');
+    expect(b.stderr).toContain('"newest" is not a valid version constraint; write terms like ">= 1.7.0" or "~> 1.9".');
+    expect(b.stderr).not.toContain('Unsupported Packer version');
   });
 });
 
