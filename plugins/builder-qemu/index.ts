@@ -109,7 +109,7 @@ const qemuBuilder = builder({
     const additionalDisks = c.disk_additional_size.map((_, i) => `${disk}-${i + 1}`);
     let succeeded = false;
 
-    await ctx.step('check programs', () => checkPrograms([c.qemu_binary, 'qemu-img']));
+    await ctx.step('check programs', async () => checkPrograms([c.qemu_binary, 'qemu-img']));
     await ctx.step('prepare output directory', () => prepareOutputDirectory(ctx, outputDir));
     // Packer removes the output directory of a failed or cancelled build.
     ctx.cleanup.push(`remove ${outputDir} unless the build succeeded`, async () => {

@@ -13,13 +13,12 @@
  * one machine, or one CI image, need.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { availableParallelism } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { Duplex, type Readable, type Transform, type Writable } from 'node:stream';
 import * as zlib from 'node:zlib';
+import { findCommand } from '../communicator/find-command.js';
 
 export type ZstdBackend = 'zlib' | 'command';
 
@@ -38,19 +37,9 @@ function zlibFactory(kind: 'createZstdCompress' | 'createZstdDecompress'): ZstdF
   return typeof z[kind] === 'function' ? z[kind] : undefined;
 }
 
-/** The `zstd` executable on PATH, looked up as a shell would (first match wins). */
-function zstdCommand(env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, 'zstd');
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // not here: the next PATH entry
-    }
-  }
-  return undefined;
+/** The `zstd` executable on PATH. */
+function zstdCommand(): string | undefined {
+  return findCommand('zstd');
 }
 
 /** How zstd would be done here: node:zlib first (no process to start), else the command. */
