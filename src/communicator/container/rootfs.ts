@@ -11,7 +11,7 @@ import { chmod, copyFile, cp, mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
-import type { Communicator, ExecOptions, ExecResult, TransferOptions } from '../../sdk/communicator.js';
+import { PermanentCommunicatorError, type Communicator, type ExecOptions, type ExecResult, type TransferOptions } from '../../sdk/communicator.js';
 import type { ResourceTracker } from '../../sdk/plugin.js';
 import { resolveInRoot } from '../../formats/oci/root-path.js';
 import { processStartTime } from '../../state/proc.js';
@@ -54,7 +54,8 @@ function counting(total: number, report?: (done: number, total: number) => void)
   });
 }
 
-export class NamespaceError extends Error {
+/** The machine refuses the namespaces commands run in: waiting (start_retry_timeout) will not change that. */
+export class NamespaceError extends PermanentCommunicatorError {
   override name = 'NamespaceError';
 }
 
@@ -86,7 +87,7 @@ export class RootfsCommunicator implements Communicator {
     if (this.checked) return;
     if (process.platform !== 'linux') throw new NamespaceError(`running commands inside an image needs Linux namespaces; this is ${process.platform}. The file provisioner works everywhere.`);
     const sh = resolveInRoot(this.root, '/bin/sh');
-    if (!existsSync(sh)) throw new Error('the image has no /bin/sh: the shell provisioner runs its commands with the shell inside the image (a scratch image has none until you add one, e.g. busybox)');
+    if (!existsSync(sh)) throw new PermanentCommunicatorError('the image has no /bin/sh: the shell provisioner runs its commands with the shell inside the image (a scratch image has none until you add one, e.g. busybox)');
     const probe = spawnSync('unshare', [...this.nsFlags(), 'true'], { encoding: 'utf8' });
     if (probe.error || probe.status !== 0) {
       const why = probe.error ? probe.error.message : probe.stderr.trim();
