@@ -398,6 +398,41 @@ describe.skipIf(skip)('ssh communicator: trees on a remote without tar', () => {
 });
 
 describe.skipIf(skip)('ssh communicator: host keys and authentication', () => {
+  it('a reconnection is shared: one caller cancelling does not fail another, and close() stops it', async () => {
+    const down = await Sshd.start();
+    try {
+      const c = await connect({ ssh_timeout: 20_000 }, new HostKeyGuard(), down);
+      expect((await run(c, 'echo up')).out).toEqual(['up']);
+      down.drop();
+      down.stop();
+      const cancelled = new AbortController();
+      const first = c.exec('echo first', { signal: cancelled.signal }).then(
+        () => 'ran',
+        (e: Error) => e.message,
+      );
+      const out: string[] = [];
+      const second = c.exec('echo second', { onStdout: (l) => out.push(l) });
+      await new Promise((r) => setTimeout(r, 500));
+      cancelled.abort(new Error('Build was cancelled.'));
+      expect(await first).toBe('Build was cancelled.');
+      down.start();
+      expect((await second).exitCode).toBe(0);
+      expect(out).toEqual(['second']);
+
+      down.drop();
+      down.stop();
+      const t0 = Date.now();
+      const waiting = c.exec('echo never').catch((e: Error) => e.message);
+      await new Promise((r) => setTimeout(r, 500));
+      await c.close();
+      expect(await waiting).toMatch(/closed/);
+      // Well within ssh_timeout (20 s): close() ended the wait for SSH.
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      down.dispose();
+    }
+  });
+
   it('accepts a pinned fingerprint and refuses another, naming both', async () => {
     const right = sshd.hostKeyFingerprint();
     await expect(connect({ ssh_host_key_fingerprint: right })).resolves.toBeInstanceOf(SshCommunicator);

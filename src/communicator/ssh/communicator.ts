@@ -58,6 +58,8 @@ export class SshCommunicator implements Communicator {
   /** Which tar each connection's remote has, asked once per connection (a reboot may change it). */
   private readonly tarProbes = new WeakMap<SshConnection, Promise<TarProbe>>();
   private closed = false;
+  /** Aborted by close(): a reconnection still waiting for SSH stops with it. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly settings: SshSettings,
@@ -81,17 +83,37 @@ export class SshCommunicator implements Communicator {
    * must not fail just because sshd is not back yet. Concurrent callers share one reconnection.
    */
   private async connection(signal?: AbortSignal): Promise<SshConnection> {
-    if (this.closed) throw new Error(`the SSH communicator for ${this.settings.target.host} is closed`);
+    if (this.closed) throw this.closedError();
     if (!this.conn.closed) return this.conn;
     this.sftpChannel = undefined;
-    this.reconnecting ??= this.reconnect(signal ?? new AbortController().signal).finally(() => (this.reconnecting = undefined));
-    return this.reconnecting;
+    // One reconnection, shared by every caller and stopped by close(); a caller's own signal
+    // ends only that caller's wait, not the others'.
+    this.reconnecting ??= this.reconnect(this.stopping.signal).finally(() => (this.reconnecting = undefined));
+    if (!signal) return this.reconnecting;
+    signal.throwIfAborted();
+    const reconnecting = this.reconnecting;
+    return new Promise<SshConnection>((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      reconnecting.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  private closedError(): Error {
+    return new Error(`the SSH communicator for ${this.settings.target.host} is closed`);
   }
 
   private async reconnect(signal: AbortSignal): Promise<SshConnection> {
     try {
-      this.conn = await waitForSsh(this.settings, this.guard, this.ui, signal);
+      const conn = await waitForSsh(this.settings, this.guard, this.ui, signal);
+      if (this.closed) {
+        // close() came as the new connection opened: it must not outlive the communicator.
+        conn.end();
+        throw this.closedError();
+      }
+      this.conn = conn;
     } catch (err) {
+      if (this.closed) throw this.closedError();
       const message = `the connection to ${this.description} was lost and cannot be opened again: ${(err as Error).message}`;
       // The wait already retried what can recover; a changed host key, a refused login or a
       // timeout will not fix itself, and retrying it again only delays the failure.
@@ -277,6 +299,7 @@ export class SshCommunicator implements Communicator {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stopping.abort();
     this.conn.end();
   }
 }
