@@ -433,6 +433,32 @@ describe.skipIf(skip)('ssh communicator: host keys and authentication', () => {
     }
   });
 
+  it('runs a command on a new connection when the old one died unnoticed before the command started, and only once', async () => {
+    const hung = await Sshd.start();
+    try {
+      const c = await connect({ ssh_read_write_timeout: 1500 }, new HostKeyGuard(), hung);
+      const file = `/tmp/kiln-ssh-once-${hung.port}`;
+      hung.ssh(`rm -f ${file}`);
+      expect((await run(c, 'echo alive')).out).toEqual(['alive']);
+      // The machine hangs between two steps: its session stops answering, the listener lives on.
+      const frozen = hung.sessionPids();
+      for (const p of frozen) process.kill(p, 'SIGSTOP');
+      try {
+        // The channel request goes unanswered until the idle timeout declares the connection dead;
+        // the command itself was never sent, so it starts on a new connection.
+        const r = await run(c, `echo once >> ${file}; echo ran`);
+        expect(r).toEqual({ out: ['ran'], err: [], code: 0 });
+      } finally {
+        for (const p of frozen) process.kill(p, 'SIGCONT');
+      }
+      // The resumed old session finds the channel request but no command: it ran once.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(hung.ssh(`cat ${file}`)).toBe('once\n');
+    } finally {
+      hung.dispose();
+    }
+  });
+
   it('accepts a pinned fingerprint and refuses another, naming both', async () => {
     const right = sshd.hostKeyFingerprint();
     await expect(connect({ ssh_host_key_fingerprint: right })).resolves.toBeInstanceOf(SshCommunicator);
