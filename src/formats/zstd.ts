@@ -64,20 +64,21 @@ export function zstdThreads(): number {
   return zstdBackend() === 'command' ? availableParallelism() : 1;
 }
 
-/**
- * A compressing stream at `level` (1–22; zstd's default 3 when unset). `written`, when given,
- * hears of each input chunk once the zstd command's stdin has taken its bytes.
- */
-export function zstdCompressStream(level: number = DEFAULT_ZSTD_LEVEL, written?: (chunk: Buffer) => void): Duplex {
+/** The zstd command's arguments for compressing stdin to stdout at `level`, on every core. */
+function compressArgs(level: number): string[] {
+  return ['-q', '-c', '--no-progress', `-T${availableParallelism()}`, ...(level > ULTRA ? ['--ultra'] : []), `-${level}`];
+}
+
+/** A compressing stream at `level` (1–22; zstd's default 3 when unset). */
+export function zstdCompressStream(level: number = DEFAULT_ZSTD_LEVEL): Duplex {
   const create = zlibFactory('createZstdCompress');
   if (create) {
     const key = (zlib.constants as unknown as Record<string, number | undefined>).ZSTD_c_compressionLevel;
-    // node:zlib's stream gives no word on when it is done with a chunk: `written` stays silent.
     return create(key === undefined ? {} : { params: { [key]: level } });
   }
   const cmd = zstdCommand();
   if (!cmd) throw new Error(zstdMissingMessage('zstd compression'));
-  return new CommandStream(cmd, ['-q', '-c', '--no-progress', `-T${availableParallelism()}`, ...(level > ULTRA ? ['--ultra'] : []), `-${level}`], 'zstd compression', written);
+  return new CommandStream(cmd, compressArgs(level), 'zstd compression');
 }
 
 /** How often the compressed file is looked at for new bytes while zstd writes it. */
@@ -106,11 +107,10 @@ export async function zstdCommandToFile(
 ): Promise<number> {
   const cmd = zstdCommand();
   if (!cmd) throw new Error(zstdMissingMessage('zstd compression'));
-  const level = opts.level ?? DEFAULT_ZSTD_LEVEL;
   const out = await open(path, 'wx', 0o644);
   let child: ChildProcessByStdio<Writable, null, Readable>;
   try {
-    child = spawn(cmd, ['-q', '-c', '--no-progress', `-T${availableParallelism()}`, ...(level > ULTRA ? ['--ultra'] : []), `-${level}`], { stdio: ['pipe', out.fd, 'pipe'] }) as ChildProcessByStdio<Writable, null, Readable>; // stdin and stderr are pipes: Node's typings know no fd in the list
+    child = spawn(cmd, compressArgs(opts.level ?? DEFAULT_ZSTD_LEVEL), { stdio: ['pipe', out.fd, 'pipe'] }) as ChildProcessByStdio<Writable, null, Readable>; // stdin and stderr are pipes: Node's typings know no fd in the list
   } finally {
     // The child has its own copy of the descriptor once spawned.
     await out.close();
@@ -216,8 +216,6 @@ class CommandStream extends Duplex {
     command: string,
     args: readonly string[],
     private readonly what: string,
-    /** Told of each chunk once the process's stdin has taken it. */
-    private readonly written?: (chunk: Buffer) => void,
   ) {
     // Each side may run up to AHEAD bytes ahead of the other: with only the pipes' 64 KiB between
     // them, kiln (making the tar) and zstd (compressing on its own threads) took turns waiting.
@@ -251,8 +249,7 @@ class CommandStream extends Duplex {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
     // Backpressure: the next chunk waits once AHEAD bytes are queued for zstd's stdin.
-    const written = this.written;
-    this.child.stdin.write(chunk, written && ((err) => err || written(chunk)));
+    this.child.stdin.write(chunk);
     if (this.child.stdin.writableLength < AHEAD) done();
     else this.child.stdin.once('drain', () => done());
   }

@@ -93,18 +93,15 @@ async function* through(src: AsyncIterable<Buffer>, make: () => Duplex): AsyncGe
   for await (const chunk of t as AsyncIterable<Buffer>) yield chunk;
 }
 
-/**
- * The compressed form of `src`. `written` hears of each zstd input chunk once the compressor
- * has it (so its buffer may be used again); gzip's input is copied as it arrives.
- */
-export function compress(src: AsyncIterable<Buffer>, algorithm: Compression, opts: { level?: number; written?: (chunk: Buffer) => void } = {}): AsyncIterable<Buffer> {
+/** The compressed form of `src`. */
+export function compress(src: AsyncIterable<Buffer>, algorithm: Compression, level?: number): AsyncIterable<Buffer> {
   switch (algorithm) {
     case 'none':
       return src;
     case 'gzip':
-      return parallelGzip(src, opts.level);
+      return parallelGzip(src, level);
     case 'zstd':
-      return through(src, () => zstdCompressStream(opts.level, opts.written));
+      return through(src, () => zstdCompressStream(level));
   }
 }
 

@@ -6,8 +6,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { encodeHeader, END_OF_ARCHIVE, padding } from '../tar/header.js';
-import { BufferPool } from './buffer-pool.js';
 import { zstdBackend, zstdCommandToFile } from '../zstd.js';
+import { BufferPool } from './buffer-pool.js';
 import { compress, type Compression } from './compression.js';
 import { Digester, tap } from './digest.js';
 import type { LayerEntry } from './fs-diff.js';
@@ -124,20 +124,19 @@ export async function writeLayer(
   opts: { compression: Compression; level?: number; signal?: AbortSignal; onProgress?: (uncompressed: number) => void },
 ): Promise<WrittenLayer> {
   const diff = new Digester();
-  // zstd goes through a pipe that queues chunks: its buffers come back once written.
-  const pool = opts.compression === 'zstd' ? new BufferPool(OUT) : undefined;
-  const raw = tap(tarBytes(entries, opts.signal, pool ?? 'reuse'), diff);
+  // The zstd command writes the blob itself (only its digest is computed here), and its pipe
+  // queues chunks: their buffers come back once written. node:zlib's zstd stream says nothing of
+  // when it is done with a chunk, so it gets fresh ones; gzip and none are done at once.
+  const pool = opts.compression === 'zstd' && zstdBackend() === 'command' ? new BufferPool(OUT) : undefined;
+  const raw = tap(tarBytes(entries, opts.signal, pool ?? (opts.compression === 'zstd' ? 'fresh' : 'reuse')), diff);
   const counted = opts.onProgress ? progress(raw, diff, opts.onProgress) : raw;
-  const written = pool && ((b: Buffer): void => pool.give(b));
-  const blob =
-    opts.compression === 'zstd' && zstdBackend() === 'command'
-      ? // The zstd command writes the blob itself; only its digest is computed here.
-        await layout.putBlobWrittenBy(async (tmp) => {
-          const d = new Digester();
-          await zstdCommandToFile(counted, tmp, { level: opts.level, written, onOutput: (c) => d.update(c), signal: opts.signal });
-          return { digest: d.digest(), size: d.size };
-        })
-      : await layout.putBlob(compress(counted, opts.compression, { level: opts.level, written }), { signal: opts.signal });
+  const blob = pool
+    ? await layout.putBlobWrittenBy(async (tmp) => {
+        const d = new Digester();
+        await zstdCommandToFile(counted, tmp, { level: opts.level, written: (b) => pool.give(b), onOutput: (c) => d.update(c), signal: opts.signal });
+        return { digest: d.digest(), size: d.size };
+      })
+    : await layout.putBlob(compress(counted, opts.compression, opts.level), { signal: opts.signal });
   return { descriptor: { mediaType: layerMediaType(opts.compression), digest: blob.digest, size: blob.size }, diffId: diff.digest() };
 }
 
