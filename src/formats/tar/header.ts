@@ -32,8 +32,16 @@ export interface TarHeader {
   gname?: string;
 }
 
-function octal(n: number, width: number): string {
-  return n.toString(8).padStart(width - 1, '0');
+/**
+ * `n` in octal, zero-padded to `width - 1` digits and NUL-terminated, stored as ASCII bytes:
+ * one of these per field per entry, so no strings are made.
+ */
+function putOctal(b: Buffer, at: number, width: number, n: number): void {
+  let v = n;
+  for (let i = at + width - 2; i >= at; i--) {
+    b[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
 }
 
 function fitsUstar(s: string, max: number): boolean {
@@ -44,27 +52,33 @@ function stub(s: string, max: number): string {
   return s.replace(/[^\x20-\x7e]/g, '_').slice(0, max);
 }
 
+/** The bytes "ustar\0" "00" at offset 257: the POSIX magic and version. */
+const MAGIC = Buffer.from('ustar\x0000', 'latin1');
+
 function ustar(h: TarHeader, flag: string, name: string, linkname: string, size: number, uid: number, gid: number, uname = '', gname = ''): Buffer {
-  const b = Buffer.alloc(BLOCK);
+  // A pooled slice: a header costs no allocation of its own; every byte not written is zeroed.
+  const b = Buffer.allocUnsafe(BLOCK).fill(0);
   b.write(name, 0, 100, 'utf8');
-  b.write(octal(h.mode & 0o7777, 8), 100, 'ascii');
-  b.write(octal(uid, 8), 108, 'ascii');
-  b.write(octal(gid, 8), 116, 'ascii');
-  b.write(octal(size, 12), 124, 'ascii');
-  b.write(octal(Math.max(0, h.mtime), 12), 136, 'ascii');
-  b.write('        ', 148, 'ascii');
-  b.write(flag, 156, 'ascii');
-  b.write(linkname, 157, 100, 'utf8');
-  b.write('ustar\0', 257, 'ascii');
-  b.write('00', 263, 'ascii');
-  b.write(uname, 265, 32, 'utf8');
-  b.write(gname, 297, 32, 'utf8');
-  b.write(octal(h.devmajor ?? 0, 8), 329, 'ascii');
-  b.write(octal(h.devminor ?? 0, 8), 337, 'ascii');
-  let sum = 0;
+  putOctal(b, 100, 8, h.mode & 0o7777);
+  putOctal(b, 108, 8, uid);
+  putOctal(b, 116, 8, gid);
+  putOctal(b, 124, 12, size);
+  putOctal(b, 136, 12, Math.max(0, h.mtime));
+  b[156] = flag.charCodeAt(0);
+  if (linkname) b.write(linkname, 157, 100, 'utf8');
+  MAGIC.copy(b, 257);
+  if (uname) b.write(uname, 265, 32, 'utf8');
+  if (gname) b.write(gname, 297, 32, 'utf8');
+  putOctal(b, 329, 8, h.devmajor ?? 0);
+  putOctal(b, 337, 8, h.devminor ?? 0);
+  // The checksum counts its own field as eight spaces.
+  let sum = 8 * 0x20;
   // An indexed loop: a Buffer's iterator costs several times more, on every entry of a layer.
-  for (let i = 0; i < BLOCK; i++) sum += b[i]!;
-  b.write(`${octal(sum, 7)}\0 `, 148, 'ascii');
+  for (let i = 0; i < 148; i++) sum += b[i]!;
+  for (let i = 156; i < BLOCK; i++) sum += b[i]!;
+  putOctal(b, 148, 7, sum);
+  b[154] = 0;
+  b[155] = 0x20;
   return b;
 }
 
