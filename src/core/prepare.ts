@@ -81,6 +81,10 @@ export async function prepareJobs(opts: TemplateOptions): Promise<Prepared> {
     }
     const cfg = checkConfig(builder.schema, b.config, b.origins, `source "${b.sourceRef}"`, src?.defRange ?? b.defRange);
     diags.push(...cfg.diags);
+    for (const field of builder.sensitive ?? []) {
+      const v = (cfg.config as Record<string, unknown> | undefined)?.[field];
+      if (typeof v === 'string') result.secrets.add(v);
+    }
     const provisioners = await Promise.all(b.provisioners.map((p) => resolveStep<ProvisionerPlugin<unknown>>('provisioner', p, b.name)));
     const ecp = b.errorCleanupProvisioner ? await resolveStep<ProvisionerPlugin<unknown>>('provisioner', b.errorCleanupProvisioner, b.name) : undefined;
     const chains = await Promise.all(b.postProcessors.map((c) => Promise.all(c.map((p) => resolveStep<PostProcessorPlugin<unknown>>('post-processor', p, b.name)))));

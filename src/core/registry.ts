@@ -30,6 +30,7 @@ const BUILTIN: Record<ComponentKind, Record<string, Loader>> = {
     qemu: () => import('../../plugins/builder-qemu/index.js'),
     oci: () => import('../../plugins/builder-oci/index.js'),
     docker: () => import('../../plugins/builder-docker/index.js'),
+    'amazon-ebs': () => import('../../plugins/builder-amazon-ebs/index.js'),
   },
   provisioner: {
     'shell-local': () => import('../../plugins/provisioner-shell-local/index.js'),
@@ -58,13 +59,25 @@ const BUILTIN: Record<ComponentKind, Record<string, Loader>> = {
  * HashiCorp's plugins that kiln provides built in, with the components the Packer plugin has
  * that kiln does not implement yet (so an error can say so rather than "unknown type").
  * Packer's docker plugin has builder docker and post-processors docker-tag, docker-push (kiln has
- * these), docker-import and docker-save; its qemu plugin has builder qemu.
+ * these), docker-import and docker-save; its qemu plugin has builder qemu; its amazon plugin has
+ * amazon-ebs (kiln has it) and the components listed.
  */
 const OFFICIAL_BUILT_IN: Record<string, ReadonlyArray<{ kind: ComponentKind; type: string }>> = {
   qemu: [],
   docker: [
     { kind: 'post-processor', type: 'docker-import' },
     { kind: 'post-processor', type: 'docker-save' },
+  ],
+  // Packer's amazon plugin: kiln has its amazon-ebs builder.
+  amazon: [
+    { kind: 'builder', type: 'amazon-chroot' },
+    { kind: 'builder', type: 'amazon-ebssurrogate' },
+    { kind: 'builder', type: 'amazon-ebsvolume' },
+    { kind: 'builder', type: 'amazon-instance' },
+    { kind: 'post-processor', type: 'amazon-import' },
+    { kind: 'data', type: 'amazon-ami' },
+    { kind: 'data', type: 'amazon-secretsmanager' },
+    { kind: 'data', type: 'amazon-parameterstore' },
   ],
 };
 

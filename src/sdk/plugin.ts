@@ -86,6 +86,11 @@ export interface BuilderPlugin<C = unknown> {
   readonly schema: ZodType<C>;
   /** `build.*` names this builder sets beyond the common ones (for templates to refer to). */
   readonly generatedData?: readonly string[];
+  /**
+   * Config fields whose values are hidden in every output, as sensitive variables are (cloud
+   * credentials: Packer's builders hand these to its log filter).
+   */
+  readonly sensitive?: readonly string[];
   /** Builds and returns the artifact, or undefined when the builder produces none (null). */
   run(ctx: BuildContext<C>): Promise<Artifact | undefined>;
 }

@@ -44,4 +44,11 @@ describe('lazy loading', () => {
     const plugins = [...new Set(files.map(chunkName).map((c) => c.replace(/^bin\//, '')).filter((c) => pluginNames.has(c)))].sort();
     expect(plugins).toEqual(['builder-null', 'provisioner-shell-local']);
   });
+
+  it('validating an amazon-ebs template loads its plugin but not the AWS SDK (no AWS call is needed)', () => {
+    writeFileSync(join(dir, 'ebs.pkr.hcl'), 'source "amazon-ebs" "a" {\n  region = "us-east-1"\n  source_ami = "ami-0123456789abcdef0"\n  instance_type = "t3.micro"\n  ssh_username = "admin"\n  ami_name = "x-1"\n}\nbuild {\n  sources = ["source.amazon-ebs.a"]\n}\n');
+    const files = loaded(['validate', 'ebs.pkr.hcl']);
+    expect(files.map(chunkName)).toContain('bin/builder-amazon-ebs');
+    expect(files.filter((u) => /@aws-sdk|@smithy|\/ssh2\//.test(u))).toEqual([]);
+  });
 });

@@ -40,3 +40,19 @@ export function workspace(files: Record<string, string>): { dir: string; cleanup
   }
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/**
+ * Runs kiln to its end without blocking this process, for tests whose peer (an emulator) runs in
+ * the test process itself and must keep answering while kiln works.
+ */
+export function kilnAsync(args: readonly string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const p = kilnProcess(args, opts);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    p.on('error', reject);
+    p.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}

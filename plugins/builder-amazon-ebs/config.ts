@@ -1,0 +1,166 @@
+/**
+ * The `amazon-ebs` builder's settings: Packer's names and meanings. Options Packer has that kiln
+ * does not implement yet are accepted by name and refused with a diagnostic that says so, so a
+ * template never silently builds something other than what it asks for.
+ */
+import { blocks, checkSsh, duration, sshFields, z } from '../../src/sdk/index.js';
+
+const tags = () => z.record(z.string(), z.string()).default({});
+const notYet = () => z.unknown().optional();
+
+const blockDevice = z
+  .object({
+    device_name: z.string().min(1, 'device_name must name the device, e.g. "/dev/xvda"'),
+    delete_on_termination: z.boolean().optional(),
+    encrypted: z.boolean().optional(),
+    iops: z.number().int().optional(),
+    no_device: z.boolean().optional(),
+    snapshot_id: z.string().optional(),
+    throughput: z.number().int().optional(),
+    virtual_name: z.string().optional(),
+    volume_type: z.string().optional(),
+    volume_size: z.number().int().min(1).optional(),
+    kms_key_id: z.string().optional(),
+  })
+  .strict();
+export type BlockDevice = z.output<typeof blockDevice>;
+
+const amiFilter = z
+  .object({
+    filters: z.record(z.string(), z.string()).default({}),
+    owners: z.array(z.string()).default([]),
+    most_recent: z.boolean().default(false),
+  })
+  .strict();
+
+const polling = z
+  .object({
+    delay_seconds: z.number().min(0).optional(),
+    max_attempts: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+/** Packer options kiln refuses for now, with what to do instead. */
+const NOT_YET: Record<string, string> = {
+  ami_regions: 'copying the AMI to other regions is not implemented yet: copy it afterwards (aws ec2 copy-image)',
+  region_kms_key_ids: 'copying the AMI to other regions is not implemented yet',
+  encrypt_boot: 'encrypted AMIs are not implemented yet',
+  kms_key_id: 'encrypted AMIs are not implemented yet',
+  spot_price: 'spot instances are not implemented yet: leave spot_price unset for an on-demand instance',
+  spot_instance_types: 'spot instances are not implemented yet',
+  spot_tags: 'spot instances are not implemented yet',
+  security_group_filter: 'security_group_filter is not implemented yet: name the groups with security_group_ids',
+  subnet_filter: 'subnet_filter is not implemented yet: name the subnet with subnet_id',
+  vpc_filter: 'vpc_filter is not implemented yet: name the VPC with vpc_id',
+  assume_role: 'assume_role is not implemented yet: use a profile whose role_arn kiln\'s AWS SDK assumes',
+  mfa_code: 'mfa_code is not implemented yet',
+  windows_password_timeout: 'Windows instances (WinRM) are not supported by kiln',
+  ena_support: 'ena_support is not implemented yet: build from an AMI that has ENA enabled',
+  sriov_support: 'sriov_support is not implemented yet',
+};
+
+export const schema = z
+  .object({
+    // Access: the AWS SDK's own chain (environment, shared files, instance role) unless given here.
+    access_key: z.string().optional(),
+    secret_key: z.string().optional(),
+    token: z.string().optional(),
+    profile: z.string().optional(),
+    region: z.string().min(1, 'region must name the AWS region to build in, e.g. "us-east-1"'),
+    custom_endpoint_ec2: z.string().url('custom_endpoint_ec2 must be a URL such as "https://ec2.us-east-1.amazonaws.com"').optional(),
+    skip_region_validation: z.boolean().default(false),
+    skip_credential_validation: z.boolean().default(false),
+    insecure_skip_tls_verify: z.boolean().default(false),
+    max_retries: z.number().int().min(0).optional(),
+    aws_polling: polling.optional(),
+    decode_authorization_messages: z.boolean().default(false),
+
+    // The AMI.
+    ami_name: z.string().min(3, 'ami_name must be 3 to 128 characters').max(128, 'ami_name must be 3 to 128 characters'),
+    ami_description: z.string().optional(),
+    ami_virtualization_type: z.enum(['hvm', 'paravirtual']).optional(),
+    ami_users: z.array(z.string()).default([]),
+    ami_groups: z.array(z.string()).default([]),
+    ami_product_codes: z.array(z.string()).default([]),
+    snapshot_users: z.array(z.string()).default([]),
+    snapshot_groups: z.array(z.string()).default([]),
+    ami_block_device_mappings: blocks(blockDevice).default([]),
+    tags: tags(),
+    snapshot_tags: tags(),
+    force_deregister: z.boolean().default(false),
+    force_delete_snapshot: z.boolean().default(false),
+    skip_create_ami: z.boolean().default(false),
+    skip_save_build_region: z.boolean().default(false),
+
+    // The source instance.
+    source_ami: z.string().optional(),
+    source_ami_filter: amiFilter.optional(),
+    instance_type: z.string().min(1, 'instance_type must name an EC2 instance type, e.g. "t3.micro"'),
+    availability_zone: z.string().optional(),
+    subnet_id: z.string().optional(),
+    vpc_id: z.string().optional(),
+    associate_public_ip_address: z.boolean().optional(),
+    security_group_id: z.string().optional(),
+    security_group_ids: z.array(z.string()).default([]),
+    temporary_security_group_source_cidrs: z.array(z.string()).default([]),
+    iam_instance_profile: z.string().optional(),
+    user_data: z.string().optional(),
+    user_data_file: z.string().optional(),
+    ebs_optimized: z.boolean().default(false),
+    enable_t2_unlimited: z.boolean().default(false),
+    shutdown_behavior: z.enum(['stop', 'terminate'], { message: 'shutdown_behavior must be "stop" or "terminate"' }).default('stop'),
+    disable_stop_instance: z.boolean().default(false),
+    launch_block_device_mappings: blocks(blockDevice).default([]),
+    run_tags: tags(),
+    run_volume_tags: tags(),
+    ssh_keypair_name: z.string().optional(),
+    ssh_interface: z.enum(['public_ip', 'private_ip', 'public_dns', 'private_dns'], { message: 'ssh_interface must be one of public_ip, private_ip, public_dns, private_dns' }).optional(),
+    ssh_private_ip: z.boolean().optional(),
+    /** How long to wait for the instance or the AMI to reach a state (kiln; Packer counts attempts only). */
+    state_timeout: duration().optional(),
+
+    ...sshFields,
+
+    // Refused below (NOT_YET) unless left at Packer's default.
+    ami_regions: notYet(),
+    region_kms_key_ids: notYet(),
+    encrypt_boot: notYet(),
+    kms_key_id: notYet(),
+    spot_price: notYet(),
+    spot_instance_types: notYet(),
+    spot_tags: notYet(),
+    security_group_filter: notYet(),
+    subnet_filter: notYet(),
+    vpc_filter: notYet(),
+    assume_role: notYet(),
+    mfa_code: notYet(),
+    windows_password_timeout: notYet(),
+    ena_support: notYet(),
+    sriov_support: notYet(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const [field, why] of Object.entries(NOT_YET)) {
+      const v = (c as Record<string, unknown>)[field];
+      // Packer's defaults (false, "", []) ask for nothing, so they are accepted.
+      if (v === undefined || v === false || v === '' || (Array.isArray(v) && v.length === 0)) continue;
+      ctx.addIssue({ code: 'custom', path: [field], message: `${field}: ${why}` });
+    }
+    if (c.source_ami === undefined && c.source_ami_filter === undefined) ctx.addIssue({ code: 'custom', path: ['source_ami'], message: 'source_ami or source_ami_filter must be set: the AMI to start from' });
+    if (c.source_ami_filter && Object.keys(c.source_ami_filter.filters).length === 0 && c.source_ami_filter.owners.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['source_ami_filter'], message: 'source_ami_filter needs filters or owners: an empty filter would match every public AMI' });
+    }
+    if ((c.access_key === undefined) !== (c.secret_key === undefined)) ctx.addIssue({ code: 'custom', path: [c.access_key === undefined ? 'access_key' : 'secret_key'], message: 'access_key and secret_key go together: set both, or neither to use the AWS SDK\'s credential chain' });
+    if (c.user_data !== undefined && c.user_data_file !== undefined) ctx.addIssue({ code: 'custom', path: ['user_data_file'], message: 'only one of user_data or user_data_file can be set' });
+    if (c.security_group_id !== undefined && c.security_group_ids.length > 0) ctx.addIssue({ code: 'custom', path: ['security_group_ids'], message: 'only one of security_group_id or security_group_ids can be set' });
+    if (c.temporary_security_group_source_cidrs.length > 0 && (c.security_group_id !== undefined || c.security_group_ids.length > 0)) {
+      ctx.addIssue({ code: 'custom', path: ['temporary_security_group_source_cidrs'], message: 'temporary_security_group_source_cidrs only applies to the temporary security group: not with security_group_id(s)' });
+    }
+    if (c.ssh_keypair_name !== undefined && c.ssh_private_key_file === undefined && c.ssh_agent_auth !== true) {
+      ctx.addIssue({ code: 'custom', path: ['ssh_keypair_name'], message: 'ssh_keypair_name needs ssh_private_key_file (or ssh_agent_auth): the private half of that key pair' });
+    }
+    if (c.ssh_interface !== undefined && c.ssh_private_ip !== undefined) ctx.addIssue({ code: 'custom', path: ['ssh_private_ip'], message: 'ssh_private_ip is the old spelling of ssh_interface = "private_ip": set one' });
+    checkSsh(c, ctx, { canInstallTemporaryKey: true, hostFromBuilder: true });
+  });
+
+export type AmazonEbsConfig = z.output<typeof schema>;

@@ -1,0 +1,359 @@
+/**
+ * The `amazon-ebs` builder, Packer-compatible: launches an instance from a source AMI with a
+ * temporary key pair and security group, provisions it over SSH, stops it and snapshots it into
+ * a new AMI, then terminates it. Every temporary resource (and the AMI until it is ready) is in
+ * the resource ledger before it is created and is deleted however the build ends; `kiln
+ * cleanup` finds what a killed run left by the ids and names recorded there.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { EC2Client, Instance, Tag } from '@aws-sdk/client-ec2';
+import { builder, clearTemporaryKey, connectSsh, NoneCommunicator, prefetchSsh, temporaryKeyPair, type BuildContext, type Communicator, type PluginSet, type ResourceHandle, type TemporaryKeyPair } from '../../src/sdk/index.js';
+import { schema, type AmazonEbsConfig, type BlockDevice } from './config.js';
+import { call, ec2Client, ec2Sdk, waitFor, type Ec2Where, type Polling } from './ec2.js';
+import { deleteSecurityGroup, deregisterImage, waitForInstance } from './operations.js';
+import { reapers, RESOURCE } from './reapers.js';
+import { findSourceAmi } from './source-ami.js';
+
+/** Packer's id for this builder's artifacts (post-processors such as manifest report it). */
+export const BUILDER_ID = 'mitchellh.amazonebs';
+
+type Ctx = BuildContext<AmazonEbsConfig>;
+
+const tagList = (tags: Record<string, string>): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+
+function blockDeviceMappings(list: readonly BlockDevice[]) {
+  return list.map((b) => ({
+    DeviceName: b.device_name,
+    ...(b.virtual_name !== undefined && { VirtualName: b.virtual_name }),
+    ...(b.no_device && { NoDevice: '' }),
+    ...(!b.no_device &&
+      b.virtual_name === undefined && {
+        Ebs: {
+          ...(b.delete_on_termination !== undefined && { DeleteOnTermination: b.delete_on_termination }),
+          ...(b.encrypted !== undefined && { Encrypted: b.encrypted }),
+          ...(b.iops !== undefined && { Iops: b.iops }),
+          ...(b.throughput !== undefined && { Throughput: b.throughput }),
+          ...(b.snapshot_id !== undefined && { SnapshotId: b.snapshot_id }),
+          ...(b.volume_type !== undefined && { VolumeType: b.volume_type as never }),
+          ...(b.volume_size !== undefined && { VolumeSize: b.volume_size }),
+          ...(b.kms_key_id !== undefined && { KmsKeyId: b.kms_key_id }),
+        },
+      }),
+  }));
+}
+
+/** aws_polling, else Packer's AWS_POLL_DELAY_SECONDS / AWS_MAX_ATTEMPTS, else kiln's defaults. */
+function polling(c: AmazonEbsConfig, defaultDeadlineMs: number): Polling {
+  const envDelay = Number(process.env.AWS_POLL_DELAY_SECONDS);
+  const envAttempts = Number(process.env.AWS_MAX_ATTEMPTS);
+  const delaySeconds = c.aws_polling?.delay_seconds ?? (Number.isFinite(envDelay) && envDelay >= 0 && process.env.AWS_POLL_DELAY_SECONDS ? envDelay : 2);
+  const maxAttempts = c.aws_polling?.max_attempts ?? (Number.isInteger(envAttempts) && envAttempts > 0 ? envAttempts : Infinity);
+  return { delayMs: delaySeconds * 1000, maxAttempts, deadlineMs: c.state_timeout ?? defaultDeadlineMs };
+}
+
+function usesTemporaryKey(c: AmazonEbsConfig): boolean {
+  return (c.communicator ?? 'ssh') === 'ssh' && c.ssh_keypair_name === undefined && c.ssh_password === undefined && c.ssh_private_key_file === undefined && c.ssh_agent_auth !== true;
+}
+
+/** The address to reach the instance on, as ssh_interface says (Packer: public IP, else private). */
+function instanceHost(i: Instance, c: AmazonEbsConfig): string {
+  const how = c.ssh_interface ?? (c.ssh_private_ip ? 'private_ip' : undefined);
+  const pick = {
+    public_ip: i.PublicIpAddress,
+    private_ip: i.PrivateIpAddress,
+    public_dns: i.PublicDnsName,
+    private_dns: i.PrivateDnsName,
+  } as const;
+  const host = how ? pick[how] : (i.PublicIpAddress || i.PrivateIpAddress);
+  if (!host) throw new Error(`instance ${i.InstanceId} has no ${how ?? 'public or private IP address'} to connect to${how ? '' : ': set ssh_interface'}`);
+  return host;
+}
+
+const uniqueName = (ctx: Ctx): string => `kiln_${ctx.runId.slice(0, 8)}_${randomBytes(4).toString('hex')}`;
+
+/** The run's tag on everything temporary, so a person (or kiln cleanup) can tell what made it. */
+const runTag = (ctx: Ctx): Tag => ({ Key: 'kiln-run-id', Value: ctx.runId });
+
+async function createKeyPair(ctx: Ctx, ec2: EC2Client, where: Ec2Where, key: TemporaryKeyPair): Promise<string> {
+  const sdk = await ec2Sdk();
+  const c = ctx.config;
+  const name = c.temporary_key_pair_name ?? c.ssh_temporary_key_pair_name ?? uniqueName(ctx);
+  const handle = await ctx.resources.record(RESOURCE.keyPair, `EC2 key pair ${name} in ${where.region}`, { ...where, keyName: name });
+  ctx.cleanup.push(`delete key pair ${name}`, async () => {
+    ctx.ui.say('Deleting temporary keypair...');
+    await call('DeleteKeyPair', () => ec2.send(new sdk.DeleteKeyPairCommand({ KeyName: name })));
+    await handle.release();
+  });
+  ctx.ui.say(`Creating temporary keypair: ${name}`);
+  await call('ImportKeyPair', () =>
+    ec2.send(new sdk.ImportKeyPairCommand({ KeyName: name, PublicKeyMaterial: Buffer.from(key.publicKey), TagSpecifications: [{ ResourceType: 'key-pair', Tags: [runTag(ctx)] }] })),
+  );
+  return name;
+}
+
+async function createSecurityGroup(ctx: Ctx, ec2: EC2Client, where: Ec2Where, vpcId: string | undefined): Promise<string> {
+  const sdk = await ec2Sdk();
+  const c = ctx.config;
+  const name = uniqueName(ctx);
+  const handle = await ctx.resources.record(RESOURCE.securityGroup, `EC2 security group ${name} in ${where.region}`, { ...where, groupName: name, ...(vpcId !== undefined && { vpcId }) });
+  let groupId: string | undefined;
+  ctx.cleanup.push(`delete security group ${name}`, async () => {
+    if (groupId !== undefined) {
+      ctx.ui.say('Deleting temporary security group...');
+      await deleteSecurityGroup(ec2, groupId, ctx.signal);
+    }
+    await handle.release();
+  });
+  ctx.ui.say('Creating temporary security group for this instance: ' + name);
+  const r = await call('CreateSecurityGroup', () =>
+    ec2.send(
+      new sdk.CreateSecurityGroupCommand({
+        GroupName: name,
+        Description: `Temporary group for kiln run ${ctx.runId}`,
+        ...(vpcId !== undefined && { VpcId: vpcId }),
+        TagSpecifications: [{ ResourceType: 'security-group', Tags: [runTag(ctx)] }],
+      }),
+    ),
+  );
+  groupId = r.GroupId!;
+  await handle.update({ groupId });
+  if ((c.communicator ?? 'ssh') === 'ssh') {
+    const port = c.ssh_port ?? 22;
+    // Packer's default: SSH from anywhere, for the life of the build, with a key made for it.
+    const cidrs = c.temporary_security_group_source_cidrs.length > 0 ? c.temporary_security_group_source_cidrs : ['0.0.0.0/0'];
+    ctx.ui.say(`Authorizing access to port ${port} from [${cidrs.join(' ')}] in the temporary security groups...`);
+    await call('AuthorizeSecurityGroupIngress', () =>
+      ec2.send(new sdk.AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: cidrs.map((CidrIp) => ({ CidrIp })) }] })),
+    );
+  }
+  return groupId;
+}
+
+async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, imageId: string, keyName: string | undefined, groupIds: string[]): Promise<Instance> {
+  const sdk = await ec2Sdk();
+  const c = ctx.config;
+  const clientToken = `kiln-${randomBytes(16).toString('hex')}`;
+  const handle: ResourceHandle = await ctx.resources.record(RESOURCE.instance, `EC2 instance from ${imageId} in ${where.region}`, { ...where, clientToken });
+  let instanceId: string | undefined;
+  ctx.cleanup.push('terminate the source instance', async () => {
+    if (instanceId !== undefined) {
+      ctx.ui.say('Terminating the source AWS instance...');
+      await call('TerminateInstances', () => ec2.send(new sdk.TerminateInstancesCommand({ InstanceIds: [instanceId!] })));
+      // The security group and key pair go next: EC2 frees the group only once the instance is gone.
+      await waitForInstance(ec2, instanceId, 'terminated', polling(c, 10 * 60_000), AbortSignal.timeout(10 * 60_000));
+    }
+    await handle.release();
+  });
+  const userData = c.user_data ?? (c.user_data_file !== undefined ? await readFile(c.user_data_file, 'utf8') : undefined);
+  const runTags = { Name: 'Packer Builder', ...c.run_tags };
+  const network = c.associate_public_ip_address !== undefined;
+  ctx.ui.say('Launching a source AWS instance...');
+  const r = await call('RunInstances', () =>
+    ec2.send(
+      new sdk.RunInstancesCommand({
+        ImageId: imageId,
+        InstanceType: c.instance_type as never,
+        MinCount: 1,
+        MaxCount: 1,
+        ClientToken: clientToken,
+        ...(keyName !== undefined && { KeyName: keyName }),
+        // A public address on request needs the network interface spelled out (EC2's rule).
+        ...(network
+          ? { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: c.associate_public_ip_address, DeleteOnTermination: true, Groups: groupIds, ...(c.subnet_id !== undefined && { SubnetId: c.subnet_id }) }] }
+          : { SecurityGroupIds: groupIds, ...(c.subnet_id !== undefined && { SubnetId: c.subnet_id }) }),
+        ...(c.availability_zone !== undefined && { Placement: { AvailabilityZone: c.availability_zone } }),
+        ...(c.iam_instance_profile !== undefined && { IamInstanceProfile: { Name: c.iam_instance_profile } }),
+        ...(userData !== undefined && { UserData: Buffer.from(userData).toString('base64') }),
+        ...(c.ebs_optimized && { EbsOptimized: true }),
+        ...(c.enable_t2_unlimited && { CreditSpecification: { CpuCredits: 'unlimited' } }),
+        InstanceInitiatedShutdownBehavior: c.shutdown_behavior,
+        ...(c.launch_block_device_mappings.length > 0 && { BlockDeviceMappings: blockDeviceMappings(c.launch_block_device_mappings) }),
+        TagSpecifications: [
+          { ResourceType: 'instance', Tags: [...tagList(runTags), runTag(ctx)] },
+          ...(Object.keys(c.run_volume_tags).length > 0 ? [{ ResourceType: 'volume' as const, Tags: tagList(c.run_volume_tags) }] : []),
+        ],
+      }),
+    ),
+  );
+  instanceId = r.Instances?.[0]?.InstanceId;
+  if (instanceId === undefined) throw new Error('EC2 RunInstances answered without an instance id');
+  await handle.update({ instanceId });
+  ctx.generatedData.set('ID', instanceId);
+  ctx.ui.say(`Instance ID: ${instanceId}`);
+  ctx.ui.say(`Waiting for instance (${instanceId}) to become ready...`);
+  return waitForInstance(ec2, instanceId, 'running', polling(c, 10 * 60_000), ctx.signal);
+}
+
+/** force_deregister: the AMIs of this account already named ami_name go first (their snapshots too with force_delete_snapshot). */
+async function deregisterExisting(ctx: Ctx, ec2: EC2Client): Promise<void> {
+  const sdk = await ec2Sdk();
+  const c = ctx.config;
+  const r = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [c.ami_name] }] })));
+  for (const image of r.Images ?? []) {
+    ctx.ui.say(`Deregistered AMI ${image.Name}, id: ${image.ImageId}`);
+    await call('DeregisterImage', () => ec2.send(new sdk.DeregisterImageCommand({ ImageId: image.ImageId! })));
+    if (!c.force_delete_snapshot) continue;
+    for (const b of image.BlockDeviceMappings ?? []) {
+      const snap = b.Ebs?.SnapshotId;
+      if (snap === undefined) continue;
+      ctx.ui.say(`Deleted snapshot: ${snap}`);
+      await call('DeleteSnapshot', () => ec2.send(new sdk.DeleteSnapshotCommand({ SnapshotId: snap })));
+    }
+  }
+}
+
+async function createImage(ctx: Ctx, ec2: EC2Client, where: Ec2Where, instanceId: string): Promise<string> {
+  const sdk = await ec2Sdk();
+  const c = ctx.config;
+  // Until it is ready, the AMI is the build's to undo: a failed or killed build leaves none.
+  const handle = await ctx.resources.record(RESOURCE.image, `AMI ${c.ami_name} in ${where.region}`, { ...where, name: c.ami_name });
+  let imageId: string | undefined;
+  let ready = false;
+  ctx.cleanup.push(`deregister AMI ${c.ami_name} unless the build succeeded`, async () => {
+    if (ready) return;
+    if (imageId !== undefined) {
+      ctx.ui.say(`Deregistering the AMI and deleting associated snapshots because of cancellation, or error...`);
+      await deregisterImage(ec2, imageId);
+    }
+    await handle.release();
+  });
+  ctx.ui.say(`Creating AMI ${c.ami_name} from instance ${instanceId}`);
+  const r = await call('CreateImage', () =>
+    ec2.send(
+      new sdk.CreateImageCommand({
+        InstanceId: instanceId,
+        Name: c.ami_name,
+        ...(c.ami_description !== undefined && { Description: c.ami_description }),
+        ...(c.ami_block_device_mappings.length > 0 && { BlockDeviceMappings: blockDeviceMappings(c.ami_block_device_mappings) }),
+        // Tagged as it is made, so no AMI of this build ever exists untagged.
+        TagSpecifications: [
+          ...(Object.keys(c.tags).length > 0 ? [{ ResourceType: 'image' as const, Tags: tagList(c.tags) }] : []),
+          ...(Object.keys(c.snapshot_tags).length > 0 ? [{ ResourceType: 'snapshot' as const, Tags: tagList(c.snapshot_tags) }] : []),
+        ],
+      }),
+    ),
+  );
+  imageId = r.ImageId!;
+  await handle.update({ imageId });
+  ctx.ui.say(`AMI: ${imageId}`);
+  ctx.ui.say('Waiting for AMI to become ready...');
+  await waitFor(`AMI ${imageId} to be available`, polling(c, 60 * 60_000), ctx.signal, async () => {
+    const d = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ ImageIds: [imageId!] }))).catch(() => undefined);
+    const image = d?.Images?.[0];
+    if (image?.State === 'failed' || image?.State === 'error') throw new Error(`AMI ${imageId} failed: ${image.StateReason?.Message ?? image.State}`);
+    return image?.State === 'available' ? image : undefined;
+  });
+  if (c.ami_users.length > 0 || c.ami_groups.length > 0) {
+    ctx.ui.say('Modifying attributes on AMI...');
+    await call('ModifyImageAttribute', () =>
+      ec2.send(
+        new sdk.ModifyImageAttributeCommand({
+          ImageId: imageId,
+          LaunchPermission: { Add: [...c.ami_users.map((UserId) => ({ UserId })), ...c.ami_groups.map((g) => ({ Group: g as never }))] },
+        }),
+      ),
+    );
+  }
+  ready = true;
+  await handle.release();
+  return imageId;
+}
+
+const amazonEbs = builder({
+  type: 'amazon-ebs',
+  schema,
+  sensitive: ['access_key', 'secret_key', 'token'],
+  generatedData: ['SourceAMI', 'SourceAMIName', 'SourceAMICreationDate', 'SourceAMIOwner', 'SourceAMIOwnerName', 'BuildRegion'],
+  async run(ctx) {
+    const c = ctx.config;
+    const ssh = (c.communicator ?? 'ssh') === 'ssh';
+    if (ssh) prefetchSsh();
+    const where: Ec2Where = { region: c.region, ...(c.custom_endpoint_ec2 !== undefined && { endpoint: c.custom_endpoint_ec2 }), ...(c.profile !== undefined && { profile: c.profile }) };
+    const ec2 = await ctx.step('connect to EC2', async () => {
+      const client = await ec2Client({ ...where, ...(c.access_key !== undefined && { accessKey: c.access_key }), ...(c.secret_key !== undefined && { secretKey: c.secret_key }), ...(c.token !== undefined && { token: c.token }), ...(c.max_retries !== undefined && { maxRetries: c.max_retries }) });
+      ctx.cleanup.push('close the EC2 client', () => client.destroy());
+      if (!c.skip_region_validation) await validateRegion(client, c.region);
+      return client;
+    });
+    const sdk = await ec2Sdk();
+
+    if (!c.skip_create_ami) {
+      await ctx.step('prevalidate AMI name', async () => {
+        ctx.ui.say(`Prevalidating AMI Name: ${c.ami_name}`);
+        const r = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [c.ami_name] }] })));
+        const used = r.Images?.[0];
+        if (used && !c.force_deregister) throw new Error(`AMI Name: '${c.ami_name}' is used by an existing AMI: ${used.ImageId} (set force_deregister = true to replace it)`);
+      });
+    }
+
+    const source = await ctx.step('find source AMI', () => findSourceAmi(ec2, c));
+    ctx.ui.say(`Found Image ID: ${source.ImageId}`);
+    const g = ctx.generatedData;
+    g.set('SourceAMI', source.ImageId ?? '');
+    g.set('SourceAMIName', source.Name ?? '');
+    g.set('SourceAMICreationDate', source.CreationDate ?? '');
+    g.set('SourceAMIOwner', source.OwnerId ?? '');
+    g.set('SourceAMIOwnerName', source.ImageOwnerAlias ?? '');
+    g.set('BuildRegion', c.region);
+
+    const tempKey = usesTemporaryKey(c) ? await ctx.step('create temporary SSH key', () => temporaryKeyPair(ctx, c)) : undefined;
+    const keyName = tempKey ? await ctx.step('create key pair', () => createKeyPair(ctx, ec2, where, tempKey)) : c.ssh_keypair_name;
+
+    const vpcId = c.vpc_id ?? (c.subnet_id !== undefined ? await subnetVpc(ec2, c.subnet_id) : undefined);
+    const given = c.security_group_ids.length > 0 ? c.security_group_ids : c.security_group_id !== undefined ? [c.security_group_id] : [];
+    const groupIds = given.length > 0 ? given : [await ctx.step('create security group', () => createSecurityGroup(ctx, ec2, where, vpcId))];
+
+    const instance = await ctx.step('run source instance', () => runInstance(ctx, ec2, where, source.ImageId!, keyName, groupIds));
+    const instanceId = instance.InstanceId!;
+
+    let comm: Communicator | undefined;
+    if (ssh) {
+      const host = instanceHost(instance, c);
+      comm = await ctx.step('connect', () => connectSsh(ctx, c, { host, ...(tempKey && { privateKey: tempKey.privateKey, publicKey: tempKey.publicKey }) }));
+    }
+    await ctx.step('provision', () => ctx.provision(comm ?? new NoneCommunicator()));
+    if (comm && tempKey && c.ssh_clear_authorized_keys) await ctx.step('clear temporary key', () => clearTemporaryKey(ctx, comm!, tempKey));
+    // The connection would die with the instance: close it first, so nothing waits on it.
+    await comm?.close();
+
+    if (c.skip_create_ami) {
+      ctx.ui.say('skip_create_ami = true: no AMI is made');
+      return undefined;
+    }
+    if (!c.disable_stop_instance) {
+      await ctx.step('stop instance', async () => {
+        ctx.ui.say('Stopping the source instance...');
+        await call('StopInstances', () => ec2.send(new sdk.StopInstancesCommand({ InstanceIds: [instanceId] })));
+        ctx.ui.say('Waiting for the instance to stop...');
+        await waitForInstance(ec2, instanceId, 'stopped', polling(c, 10 * 60_000), ctx.signal);
+      });
+    }
+    if (c.force_deregister) await ctx.step('deregister existing AMI', () => deregisterExisting(ctx, ec2));
+    const imageId = await ctx.step('create AMI', () => createImage(ctx, ec2, where, instanceId));
+    const amis = { [c.region]: imageId };
+    return {
+      builderId: BUILDER_ID,
+      id: `${c.region}:${imageId}`,
+      files: [],
+      description: `AMIs were created:\n${c.region}: ${imageId}\n`,
+      state: { amis, ...where, generated_data: Object.fromEntries(ctx.generatedData) },
+      destroy: () => deregisterImage(ec2, imageId),
+    };
+  },
+});
+
+async function validateRegion(ec2: EC2Client, region: string): Promise<void> {
+  const sdk = await ec2Sdk();
+  const r = await call('DescribeRegions', () => ec2.send(new sdk.DescribeRegionsCommand({ AllRegions: true })));
+  const names = (r.Regions ?? []).map((x) => x.RegionName).filter((n): n is string => n !== undefined);
+  if (!names.includes(region)) throw new Error(`region "${region}" is not an EC2 region this account knows (${names.sort().join(', ')}); set skip_region_validation = true for a region EC2 does not list`);
+}
+
+async function subnetVpc(ec2: EC2Client, subnetId: string): Promise<string | undefined> {
+  const sdk = await ec2Sdk();
+  const r = await call('DescribeSubnets', () => ec2.send(new sdk.DescribeSubnetsCommand({ SubnetIds: [subnetId] })));
+  return r.Subnets?.[0]?.VpcId;
+}
+
+export default { builders: [amazonEbs], reapers } satisfies PluginSet;
