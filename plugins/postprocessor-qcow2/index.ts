@@ -25,6 +25,7 @@ const QEMU_FORMAT: Record<string, string> = { raw: 'raw', qcow2: 'qcow2', vhd: '
 const qcow2 = postProcessor({
   type: 'qcow2',
   schema,
+  programs: [{ command: 'qemu-img', install: 'install it (Debian and Ubuntu package qemu-utils)' }],
   async process(ctx, input) {
     const { output, compression, compat } = ctx.config;
     const disk = diskImageOf(input);

@@ -6,6 +6,7 @@
 import { hasErrors } from '../core/errors/diagnostic.js';
 import { EventBus } from '../core/events.js';
 import { startRun } from '../core/orchestrator.js';
+import { missingPrograms } from '../core/preflight.js';
 import { prepareJobs } from '../core/prepare.js';
 import { terminalPrompter } from '../core/prompt.js';
 import { Redactor } from '../core/redact.js';
@@ -57,6 +58,9 @@ export async function buildCommand(path: string, flags: BuildFlags): Promise<voi
     process.stderr.write('Error: no builds to run: -only/-except matched none of the template\'s builds.\n');
     throw new ExitCode(1);
   }
+  const missing = missingPrograms(prepared.jobs);
+  printDiagnostics(missing, prepared.texts, prepared.secrets);
+  if (missing.length > 0) throw new ExitCode(1);
 
   const runId = newRunId();
   const dir = runDir(runId);

@@ -21,6 +21,7 @@ export type {
   ProvisionContext,
   ProvisionerPlugin,
   Reaper,
+  RequiredProgram,
   ResourceHandle,
   ResourceTracker,
 } from './plugin.js';

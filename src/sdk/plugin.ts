@@ -109,9 +109,21 @@ export interface PostProcessorResult {
   forceOverride?: boolean;
 }
 
+/** A program a component runs, and how a person gets it. */
+export interface RequiredProgram {
+  command: string;
+  /** What to do when it is missing: "install qemu-utils (Debian, Ubuntu)". */
+  install: string;
+}
+
 export interface PostProcessorPlugin<C = unknown> {
   readonly type: string;
   readonly schema: ZodType<C>;
+  /**
+   * Programs it always runs: `kiln build` checks them before any build starts, so a long build
+   * does not fail at its last step for want of one.
+   */
+  readonly programs?: readonly RequiredProgram[];
   process(ctx: PostProcessContext<C>, input: Artifact): Promise<PostProcessorResult>;
 }
 

@@ -152,3 +152,19 @@ build {
     expect([a.time, b.time]).toEqual([1700000000, 1700000000]);
   });
 });
+
+describe('programs post-processors need', () => {
+  it('kiln build stops before any build starts when qcow2 has no qemu-img, at the block that needs it', () => {
+    const dir = ws({ 't.pkr.hcl': TEMPLATE('images/disk.qcow2', '', 'qcow2') });
+    writeFileSync(join(dir, 'disk.raw'), Buffer.alloc(MIB));
+    mkdirSync(join(dir, 'empty-path'));
+    const r = kiln(['build', 't.pkr.hcl'], { cwd: dir, env: { ...stateEnv(dir), PATH: join(dir, 'empty-path') } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Error: Missing program');
+    expect(r.stderr).toContain('on t.pkr.hcl:8:3:');
+    expect(r.stderr).toContain('The qcow2 post-processor runs qemu-img, which is not on PATH here: install it (Debian and Ubuntu package qemu-utils). Nothing was built.');
+    // The file builder never ran: no copy of the disk was made.
+    expect(r.stdout).not.toContain('file.disk');
+    expect(() => readFileSync(join(dir, 'work', 'disk.raw'))).toThrow();
+  });
+});
