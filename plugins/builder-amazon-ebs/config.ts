@@ -4,6 +4,10 @@
  * template never silently builds something other than what it asks for.
  */
 import { blocks, checkSsh, duration, sshFields, z } from '../../src/sdk/index.js';
+import { checkActions } from './interpolate.js';
+
+/** The `build.*` values the builder sets, which ami_name, ami_description and tags may use as {{.Name}}. */
+export const GENERATED = ['SourceAMI', 'SourceAMIName', 'SourceAMICreationDate', 'SourceAMIOwner', 'SourceAMIOwnerName', 'BuildRegion'] as const;
 
 const tags = () => z.record(z.string(), z.string()).default({});
 const notYet = () => z.unknown().optional();
@@ -160,6 +164,15 @@ export const schema = z
       ctx.addIssue({ code: 'custom', path: ['ssh_keypair_name'], message: 'ssh_keypair_name needs ssh_private_key_file (or ssh_agent_auth): the private half of that key pair' });
     }
     if (c.ssh_interface !== undefined && c.ssh_private_ip !== undefined) ctx.addIssue({ code: 'custom', path: ['ssh_private_ip'], message: 'ssh_private_ip is the old spelling of ssh_interface = "private_ip": set one' });
+    const texts: [string, (string | number)[]][] = [
+      [c.ami_name, ['ami_name']],
+      ...(c.ami_description !== undefined ? [[c.ami_description, ['ami_description']] as [string, string[]]] : []),
+      ...(['tags', 'snapshot_tags', 'run_tags', 'run_volume_tags'] as const).flatMap((f) => Object.entries(c[f]).map(([k, v]): [string, string[]] => [v, [f, k]])),
+    ];
+    for (const [text, path] of texts) {
+      const why = checkActions(text, GENERATED);
+      if (why) ctx.addIssue({ code: 'custom', path, message: why });
+    }
     checkSsh(c, ctx, { canInstallTemporaryKey: true, hostFromBuilder: true });
   });
 

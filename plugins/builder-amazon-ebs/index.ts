@@ -9,10 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { EC2Client, Instance, Tag } from '@aws-sdk/client-ec2';
 import { builder, clearTemporaryKey, connectSsh, NoneCommunicator, prefetchSsh, temporaryKeyPair, type BuildContext, type Communicator, type PluginSet, type ResourceHandle, type TemporaryKeyPair } from '../../src/sdk/index.js';
-import { schema, type AmazonEbsConfig, type BlockDevice } from './config.js';
+import { GENERATED, schema, type AmazonEbsConfig, type BlockDevice } from './config.js';
 import { call, ec2Client, ec2Sdk, waitFor, type Ec2Where, type Polling } from './ec2.js';
 import { deleteSecurityGroup, deregisterImage, waitForInstance } from './operations.js';
 import { reapers, RESOURCE } from './reapers.js';
+import { cleanResourceName, fillActions } from './interpolate.js';
 import { findSourceAmi } from './source-ami.js';
 
 /** Packer's id for this builder's artifacts (post-processors such as manifest report it). */
@@ -130,7 +131,7 @@ async function createSecurityGroup(ctx: Ctx, ec2: EC2Client, where: Ec2Where, vp
   return groupId;
 }
 
-async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, imageId: string, keyName: string | undefined, groupIds: string[]): Promise<Instance> {
+async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, filled: Filled, imageId: string, keyName: string | undefined, groupIds: string[]): Promise<Instance> {
   const sdk = await ec2Sdk();
   const c = ctx.config;
   const clientToken = `kiln-${randomBytes(16).toString('hex')}`;
@@ -146,7 +147,7 @@ async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, imageId: s
     await handle.release();
   });
   const userData = c.user_data ?? (c.user_data_file !== undefined ? await readFile(c.user_data_file, 'utf8') : undefined);
-  const runTags = { Name: 'Packer Builder', ...c.run_tags };
+  const runTags = { Name: 'Packer Builder', ...filled.runTags };
   const network = c.associate_public_ip_address !== undefined;
   ctx.ui.say('Launching a source AWS instance...');
   const r = await call('RunInstances', () =>
@@ -171,7 +172,7 @@ async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, imageId: s
         ...(c.launch_block_device_mappings.length > 0 && { BlockDeviceMappings: blockDeviceMappings(c.launch_block_device_mappings) }),
         TagSpecifications: [
           { ResourceType: 'instance', Tags: [...tagList(runTags), runTag(ctx)] },
-          ...(Object.keys(c.run_volume_tags).length > 0 ? [{ ResourceType: 'volume' as const, Tags: tagList(c.run_volume_tags) }] : []),
+          ...(Object.keys(filled.runVolumeTags).length > 0 ? [{ ResourceType: 'volume' as const, Tags: tagList(filled.runVolumeTags) }] : []),
         ],
       }),
     ),
@@ -186,10 +187,10 @@ async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, imageId: s
 }
 
 /** force_deregister: the AMIs of this account already named ami_name go first (their snapshots too with force_delete_snapshot). */
-async function deregisterExisting(ctx: Ctx, ec2: EC2Client): Promise<void> {
+async function deregisterExisting(ctx: Ctx, ec2: EC2Client, amiName: string): Promise<void> {
   const sdk = await ec2Sdk();
   const c = ctx.config;
-  const r = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [c.ami_name] }] })));
+  const r = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [amiName] }] })));
   for (const image of r.Images ?? []) {
     ctx.ui.say(`Deregistered AMI ${image.Name}, id: ${image.ImageId}`);
     await call('DeregisterImage', () => ec2.send(new sdk.DeregisterImageCommand({ ImageId: image.ImageId! })));
@@ -203,14 +204,15 @@ async function deregisterExisting(ctx: Ctx, ec2: EC2Client): Promise<void> {
   }
 }
 
-async function createImage(ctx: Ctx, ec2: EC2Client, where: Ec2Where, instanceId: string): Promise<string> {
+async function createImage(ctx: Ctx, ec2: EC2Client, where: Ec2Where, filled: Filled, instanceId: string): Promise<string> {
   const sdk = await ec2Sdk();
   const c = ctx.config;
   // Until it is ready, the AMI is the build's to undo: a failed or killed build leaves none.
-  const handle = await ctx.resources.record(RESOURCE.image, `AMI ${c.ami_name} in ${where.region}`, { ...where, name: c.ami_name });
+  const name = filled.amiName;
+  const handle = await ctx.resources.record(RESOURCE.image, `AMI ${name} in ${where.region}`, { ...where, name });
   let imageId: string | undefined;
   let ready = false;
-  ctx.cleanup.push(`deregister AMI ${c.ami_name} unless the build succeeded`, async () => {
+  ctx.cleanup.push(`deregister AMI ${name} unless the build succeeded`, async () => {
     if (ready) return;
     if (imageId !== undefined) {
       ctx.ui.say(`Deregistering the AMI and deleting associated snapshots because of cancellation, or error...`);
@@ -218,18 +220,18 @@ async function createImage(ctx: Ctx, ec2: EC2Client, where: Ec2Where, instanceId
     }
     await handle.release();
   });
-  ctx.ui.say(`Creating AMI ${c.ami_name} from instance ${instanceId}`);
+  ctx.ui.say(`Creating AMI ${name} from instance ${instanceId}`);
   const r = await call('CreateImage', () =>
     ec2.send(
       new sdk.CreateImageCommand({
         InstanceId: instanceId,
-        Name: c.ami_name,
-        ...(c.ami_description !== undefined && { Description: c.ami_description }),
+        Name: name,
+        ...(filled.description !== undefined && { Description: filled.description }),
         ...(c.ami_block_device_mappings.length > 0 && { BlockDeviceMappings: blockDeviceMappings(c.ami_block_device_mappings) }),
         // Tagged as it is made, so no AMI of this build ever exists untagged.
         TagSpecifications: [
-          ...(Object.keys(c.tags).length > 0 ? [{ ResourceType: 'image' as const, Tags: tagList(c.tags) }] : []),
-          ...(Object.keys(c.snapshot_tags).length > 0 ? [{ ResourceType: 'snapshot' as const, Tags: tagList(c.snapshot_tags) }] : []),
+          ...(Object.keys(filled.tags).length > 0 ? [{ ResourceType: 'image' as const, Tags: tagList(filled.tags) }] : []),
+          ...(Object.keys(filled.snapshotTags).length > 0 ? [{ ResourceType: 'snapshot' as const, Tags: tagList(filled.snapshotTags) }] : []),
         ],
       }),
     ),
@@ -260,11 +262,40 @@ async function createImage(ctx: Ctx, ec2: EC2Client, where: Ec2Where, instanceId
   return imageId;
 }
 
+/** The names and tags with Packer's template actions filled in, once the source AMI is known. */
+interface Filled {
+  amiName: string;
+  description: string | undefined;
+  tags: Record<string, string>;
+  snapshotTags: Record<string, string>;
+  runTags: Record<string, string>;
+  runVolumeTags: Record<string, string>;
+}
+
+function fill(ctx: Ctx): Filled {
+  const c = ctx.config;
+  const values = { buildName: ctx.sourceName, buildType: ctx.builderType, fields: ctx.generatedData };
+  const one = (t: string): string => fillActions(t, values);
+  const all = (tags: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, one(v)]));
+  const amiName = one(c.ami_name);
+  if (cleanResourceName(amiName) !== amiName) {
+    throw new Error(`ami_name "${amiName}" holds characters EC2 refuses in an AMI name: only letters, digits, ( ) [ ] space . / - ' @ _ (pipe a value through clean_resource_name, e.g. {{ .SourceAMIName | clean_resource_name }})`);
+  }
+  return {
+    amiName,
+    description: c.ami_description === undefined ? undefined : one(c.ami_description),
+    tags: all(c.tags),
+    snapshotTags: all(c.snapshot_tags),
+    runTags: all(c.run_tags),
+    runVolumeTags: all(c.run_volume_tags),
+  };
+}
+
 const amazonEbs = builder({
   type: 'amazon-ebs',
   schema,
   sensitive: ['access_key', 'secret_key', 'token'],
-  generatedData: ['SourceAMI', 'SourceAMIName', 'SourceAMICreationDate', 'SourceAMIOwner', 'SourceAMIOwnerName', 'BuildRegion'],
+  generatedData: GENERATED,
   async run(ctx) {
     const c = ctx.config;
     const ssh = (c.communicator ?? 'ssh') === 'ssh';
@@ -278,15 +309,6 @@ const amazonEbs = builder({
     });
     const sdk = await ec2Sdk();
 
-    if (!c.skip_create_ami) {
-      await ctx.step('prevalidate AMI name', async () => {
-        ctx.ui.say(`Prevalidating AMI Name: ${c.ami_name}`);
-        const r = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [c.ami_name] }] })));
-        const used = r.Images?.[0];
-        if (used && !c.force_deregister) throw new Error(`AMI Name: '${c.ami_name}' is used by an existing AMI: ${used.ImageId} (set force_deregister = true to replace it)`);
-      });
-    }
-
     const source = await ctx.step('find source AMI', () => findSourceAmi(ec2, c));
     ctx.ui.say(`Found Image ID: ${source.ImageId}`);
     const g = ctx.generatedData;
@@ -296,6 +318,16 @@ const amazonEbs = builder({
     g.set('SourceAMIOwner', source.OwnerId ?? '');
     g.set('SourceAMIOwnerName', source.ImageOwnerAlias ?? '');
     g.set('BuildRegion', c.region);
+    const filled = fill(ctx);
+
+    if (!c.skip_create_ami) {
+      await ctx.step('prevalidate AMI name', async () => {
+        ctx.ui.say(`Prevalidating AMI Name: ${filled.amiName}`);
+        const r = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [filled.amiName] }] })));
+        const used = r.Images?.[0];
+        if (used && !c.force_deregister) throw new Error(`AMI Name: '${filled.amiName}' is used by an existing AMI: ${used.ImageId} (set force_deregister = true to replace it)`);
+      });
+    }
 
     const tempKey = usesTemporaryKey(c) ? await ctx.step('create temporary SSH key', () => temporaryKeyPair(ctx, c)) : undefined;
     const keyName = tempKey ? await ctx.step('create key pair', () => createKeyPair(ctx, ec2, where, tempKey)) : c.ssh_keypair_name;
@@ -304,7 +336,7 @@ const amazonEbs = builder({
     const given = c.security_group_ids.length > 0 ? c.security_group_ids : c.security_group_id !== undefined ? [c.security_group_id] : [];
     const groupIds = given.length > 0 ? given : [await ctx.step('create security group', () => createSecurityGroup(ctx, ec2, where, vpcId))];
 
-    const instance = await ctx.step('run source instance', () => runInstance(ctx, ec2, where, source.ImageId!, keyName, groupIds));
+    const instance = await ctx.step('run source instance', () => runInstance(ctx, ec2, where, filled, source.ImageId!, keyName, groupIds));
     const instanceId = instance.InstanceId!;
 
     let comm: Communicator | undefined;
@@ -329,8 +361,8 @@ const amazonEbs = builder({
         await waitForInstance(ec2, instanceId, 'stopped', polling(c, 10 * 60_000), ctx.signal);
       });
     }
-    if (c.force_deregister) await ctx.step('deregister existing AMI', () => deregisterExisting(ctx, ec2));
-    const imageId = await ctx.step('create AMI', () => createImage(ctx, ec2, where, instanceId));
+    if (c.force_deregister) await ctx.step('deregister existing AMI', () => deregisterExisting(ctx, ec2, filled.amiName));
+    const imageId = await ctx.step('create AMI', () => createImage(ctx, ec2, where, filled, instanceId));
     const amis = { [c.region]: imageId };
     return {
       builderId: BUILDER_ID,

@@ -41,9 +41,19 @@ describe('amazon-ebs validate', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('t.pkr.hcl:7:');
     expect(r.stderr).toContain('encrypt_boot: encrypted AMIs are not implemented yet');
-    expect(r.stderr).toContain('t.pkr.hcl:8:');
+    expect(r.stderr).toContain('t.pkr.hcl:7:');
     expect(r.stderr).toContain('ami_regions: copying the AMI to other regions is not implemented yet');
     expect(validate(`${VALID}  encrypt_boot = false\n  ami_regions = []\n`).code).toBe(0);
+  });
+
+  it('fills Packer\'s template actions in ami_name and tags, and refuses the ones it does not know, at their line', () => {
+    expect(validate(VALID.replace('"golden-1"', '"golden-{{timestamp}}-{{ .SourceAMIName | clean_resource_name }}"')).code).toBe(0);
+    const r = validate(VALID.replace('"golden-1"', '"golden-{{isotime}}"') + '  tags = {\n    From = "{{.SourceImage}}"\n  }\n');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('t.pkr.hcl:6:');
+    expect(r.stderr).toContain('"{{isotime}}" is not something kiln fills in here: use {{timestamp}}, {{uuid}}, {{build_name}}, {{build_type}}, {{.SourceAMI}}');
+    expect(r.stderr).toContain('t.pkr.hcl:7:');
+    expect(r.stderr).toContain('"{{.SourceImage}}" is not something kiln fills in here');
   });
 
   it('checks the settings that go together', () => {
