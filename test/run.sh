@@ -8,6 +8,7 @@ if [ "$(id -u)" -eq 0 ]; then
   bash test/setup/install-packages.sh || { echo "0 passed, 1 failed"; exit 1; }
   # The bootable Debian VM the qemu builder's e2e test boots (cached in ~/.cache/kiln-test-vm).
   bash test/setup/vm-image.sh || { echo "0 passed, 1 failed"; exit 1; }
+  bash test/setup/ami-image.sh || { echo "0 passed, 1 failed"; exit 1; }
 fi
 
 # The e2e tests run the built CLI (the bundle `npx kiln` runs): build it from the current sources
