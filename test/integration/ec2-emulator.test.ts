@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AuthorizeSecurityGroupIngressCommand,
+  CopyImageCommand,
   CreateImageCommand,
   CreateKeyPairCommand,
   CreateSecurityGroupCommand,
@@ -300,6 +301,42 @@ describe.skipIf(skip)('EC2 emulator through @aws-sdk/client-ec2', () => {
     expect(emu.state().securityGroups.map((g) => g.name)).toEqual(['default', 'default', 'default']);
     process.stderr.write(`ec2 emulator: RunInstances → running ${toRunning} ms; CreateImage (stopped instance) → available ${imaging} ms\n`);
     expect(toRunning).toBeLessThan(5000);
+  }, 120_000);
+
+  it('CreateImage of a running instance reboots it (it ends up running) and CopyImage copies the AMI to another region', async () => {
+    const r = await ec2.send(new RunInstancesCommand({ ImageId: baseAmi, MinCount: 1, MaxCount: 1, KeyName: 'test-ed25519', NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false }] }));
+    const id = r.Instances![0]!.InstanceId!;
+    await waitUntilInstanceRunning(waitOpts(ec2), { InstanceIds: [id] });
+    const inst = await instance(id);
+    // No public address asked for: only the private one.
+    expect(inst.PublicIpAddress).toBeUndefined();
+    await emu.execInInstance(id, 'echo rebooted-into-ami >/etc/kiln-reboot');
+    const t0 = Date.now();
+    const { ImageId } = await ec2.send(new CreateImageCommand({ InstanceId: id, Name: 'kiln-test-reboot' }));
+    await waitUntilImageAvailable(waitOpts(ec2), { ImageIds: [ImageId!] });
+    const imaging = Date.now() - t0;
+    await waitUntilInstanceRunning(waitOpts(ec2), { InstanceIds: [id] });
+    expect((await ssh(inst.PrivateIpAddress!, 'admin', privateKey, 'cat /etc/kiln-reboot')).out).toBe('rebooted-into-ami\n');
+
+    const west = new EC2Client({ endpoint: emu.endpoint, region: 'us-west-2', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' }, maxAttempts: 1 });
+    try {
+      const copy = await west.send(new CopyImageCommand({ SourceImageId: ImageId, SourceRegion: 'us-east-1', Name: 'kiln-test-reboot' }));
+      await waitUntilImageAvailable(waitOpts(west), { ImageIds: [copy.ImageId!] });
+      // Regions are separate: the copy is not in us-east-1, the original not in us-west-2.
+      await expect(ec2.send(new DescribeImagesCommand({ ImageIds: [copy.ImageId!] }))).rejects.toMatchObject({ name: 'InvalidAMIID.NotFound' });
+      const w = await west.send(new RunInstancesCommand({ ImageId: copy.ImageId, MinCount: 1, MaxCount: 1 }));
+      const wid = w.Instances![0]!.InstanceId!;
+      await waitUntilInstanceRunning(waitOpts(west), { InstanceIds: [wid] });
+      expect((await west.send(new DescribeInstancesCommand({ InstanceIds: [wid] }))).Reservations![0]!.Instances![0]!.Placement!.AvailabilityZone).toBe('us-west-2a');
+      expect(await emu.execInInstance(wid, 'cat /etc/kiln-reboot')).toBe('rebooted-into-ami\n');
+      await west.send(new TerminateInstancesCommand({ InstanceIds: [wid] }));
+      await waitUntilInstanceTerminated(waitOpts(west), { InstanceIds: [wid] });
+    } finally {
+      west.destroy();
+    }
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    await waitUntilInstanceTerminated(waitOpts(ec2), { InstanceIds: [id] });
+    process.stderr.write(`ec2 emulator: CreateImage of a running instance (with reboot) → available ${imaging} ms\n`);
   }, 120_000);
 
   it("EC2's error codes for unknown ids, and failNext", async () => {
