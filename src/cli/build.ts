@@ -18,6 +18,7 @@ import { jsonLinesRenderer } from '../ui/json-lines.js';
 import { logFiles } from '../ui/log-files.js';
 import { machineReadableRenderer } from '../ui/machine-readable.js';
 import { plainRenderer } from '../ui/plain.js';
+import { buildsWithBreakpoints, tuiFlagConflict, tuiTerminalProblem } from '../ui/tui/availability.js';
 import { ExitCode, printDiagnostics, useColor } from './output.js';
 import { templateOptions, type TemplateFlags } from './template-flags.js';
 
@@ -29,6 +30,7 @@ export interface BuildFlags extends TemplateFlags {
   timestampUi?: boolean;
   machineReadable?: boolean;
   json?: boolean;
+  tui?: boolean;
   color?: boolean;
 }
 
@@ -43,6 +45,11 @@ export async function buildCommand(path: string, flags: BuildFlags): Promise<voi
   const parallel = flags.parallelBuilds === undefined ? 0 : Number(flags.parallelBuilds);
   if (!Number.isInteger(parallel) || parallel < 0) {
     process.stderr.write(`Error: -parallel-builds must be a whole number (0 means no limit); got "${flags.parallelBuilds}".\n`);
+    throw new ExitCode(1);
+  }
+  const tuiConflict = flags.tui ? tuiFlagConflict(flags) : undefined;
+  if (tuiConflict !== undefined) {
+    process.stderr.write(`Error: ${tuiConflict}\n`);
     throw new ExitCode(1);
   }
   const prompter = terminalPrompter();
@@ -61,15 +68,26 @@ export async function buildCommand(path: string, flags: BuildFlags): Promise<voi
   const missing = missingPrograms(prepared.jobs);
   printDiagnostics(missing, prepared.texts, prepared.secrets);
   if (missing.length > 0) throw new ExitCode(1);
+  const paused = flags.tui ? buildsWithBreakpoints(prepared.jobs) : [];
+  if (paused.length > 0) {
+    process.stderr.write(`Error: -tui cannot be used with a breakpoint provisioner (in ${paused.join(', ')}): it waits for Enter on the terminal the view draws on. Leave out -tui, or set disable = true on the breakpoint.\n`);
+    throw new ExitCode(1);
+  }
 
   const runId = newRunId();
   const dir = runDir(runId);
   const redactor = new Redactor(prepared.secrets);
   const bus = new EventBus(redactor);
   const write = (t: string): boolean => process.stdout.write(t);
+  const color = flags.color !== false && useColor(process.stdout);
+  const noTerminal = flags.tui ? tuiTerminalProblem(process.stdout) : undefined;
+  if (noTerminal !== undefined) process.stderr.write(`kiln: -tui needs a terminal (${noTerminal}); printing plain output instead.\n`);
+  // ink and react are loaded only here, so no other command (or plain build) pays for them.
+  const tui = flags.tui && noTerminal === undefined ? (await import('../ui/tui/tui.js')).startTui({ stdout: process.stdout, color, timestamps: flags.timestampUi === true }) : undefined;
   if (flags.json) bus.subscribe(jsonLinesRenderer(write));
   else if (flags.machineReadable) bus.subscribe(machineReadableRenderer(write));
-  else bus.subscribe(plainRenderer({ write, color: flags.color !== false && useColor(process.stdout), timestamps: flags.timestampUi === true }));
+  else if (tui) bus.subscribe(tui.listener);
+  else bus.subscribe(plainRenderer({ write, color, timestamps: flags.timestampUi === true }));
   const logs = logFiles(`${dir}/logs`);
   bus.subscribe(logs.listener);
   const ledger = Ledger.open(runId, dir);
@@ -129,6 +147,8 @@ export async function buildCommand(path: string, flags: BuildFlags): Promise<voi
     }
     if (result.exitCode !== 0) throw new ExitCode(result.exitCode);
   } finally {
+    // A run that ended without run.finished (a bug) must still give the terminal back.
+    tui?.stop();
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
   }

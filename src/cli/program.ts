@@ -46,6 +46,7 @@ function program(): Command {
     .option('--timestamp-ui', 'prefix each output line with a timestamp')
     .option('--machine-readable', "print Packer's machine-readable format")
     .option('--json', 'print every event as a JSON line')
+    .option('--tui', 'show a live view of the builds (on a terminal; plain output elsewhere)')
     .option('--color <bool>', 'colour the output (default: on a terminal, unless NO_COLOR is set)', (v: string) => v !== 'false')
     .action(async (path: string, flags) => (await import('./build.js')).buildCommand(path, flags));
 
