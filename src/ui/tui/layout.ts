@@ -37,7 +37,7 @@ export function liveFrame(state: TuiState, now: number, size: Size): Line[] {
   // would scroll and be redrawn from scratch each time, so one row stays free.
   const budget = Math.max(1, size.rows - 1);
   const header = [summaryLine(builds, now)];
-  const minLog = Math.min(5, Math.max(0, budget - header.length - builds.length - 1));
+  const minLog = Math.min(3, Math.max(0, budget - header.length - builds.length - 1));
   const forBuilds = budget - header.length - (minLog > 0 ? minLog + 1 : 0);
 
   let detailed = builds.map((b) => buildLines(b, now, nameWidth, size.columns, true));
