@@ -103,6 +103,8 @@ export async function buildCommand(path: string, flags: BuildFlags): Promise<voi
       bus.emit({ type: 'say', message: `Press Ctrl-C once more to exit now; "kiln cleanup --run ${runId}" will remove what is left.` });
     } else {
       ledger.abandon();
+      // The view ends first: ink's exit hook would redraw over the lines written after it.
+      tui?.stop();
       process.stderr.write(`\nExiting without finishing cleanup. Run "kiln cleanup --run ${runId}" to remove what was left.\n`);
       process.exit(sig === 'SIGINT' ? 130 : 143);
     }
