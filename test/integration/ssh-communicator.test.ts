@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, HostKeyGuard, SshCommunicator, waitForSsh } from '../../src/communicator/ssh/index.js';
+import { STOP_GRACE_MS } from '../../src/communicator/ssh/exec.js';
 import { clearTemporaryKey, sshSettings } from '../../src/sdk/ssh.js';
 import type { SshConfigFields } from '../../src/sdk/ssh-config.js';
 import { BUSYBOX, skipWithout, SSHD } from '../helpers/components.js';
@@ -163,6 +164,39 @@ describe.skipIf(skip)('ssh communicator: commands', () => {
     expect(r.out.length).toBe(100_000);
     expect(r.out.every((l, i) => l === String(i + 1))).toBe(true);
   });
+
+  /** Starts `cmd` (which prints "started"), cancels it once it has, and says how it ended. */
+  async function cancelAfterStart(cmd: string): Promise<{ result: Awaited<ReturnType<SshCommunicator['exec']>>; ms: number }> {
+    const c = await connect();
+    const ac = new AbortController();
+    let started: () => void = () => undefined;
+    const isStarted = new Promise<void>((r) => (started = r));
+    const running = c.exec(cmd, { signal: ac.signal, onStdout: (l) => l === 'started' && started() });
+    await isStarted;
+    const t = Date.now();
+    ac.abort();
+    const result = await running;
+    return { result, ms: Date.now() - t };
+  }
+
+  it('a cancelled command is stopped on the remote machine, its children too (TERM to its process group)', async () => {
+    const marker = `sleep 60${sshd.port % 10}1`;
+    const { result, ms } = await cancelAfterStart(`echo started; ${marker}; echo never`);
+    expect(result).toEqual({ exitCode: null, signal: 'SIGTERM' });
+    expect(ms).toBeLessThan(2000);
+    // "[s]leep" matches the command but not this check's own command line.
+    expect(sshd.ssh(`pgrep -f '[${marker[0]}]${marker.slice(1)}' || echo none`).trim()).toBe('none');
+  });
+
+  it('a cancelled command that ignores TERM is killed after the grace period, and nothing waits longer', async () => {
+    const marker = `sleep 60${sshd.port % 10}2`;
+    const { result, ms } = await cancelAfterStart(`trap '' TERM; echo started; ${marker}`);
+    expect(result).toEqual({ exitCode: null, signal: 'SIGKILL' });
+    expect(ms).toBeGreaterThanOrEqual(STOP_GRACE_MS - 100);
+    expect(ms).toBeLessThan(2 * STOP_GRACE_MS);
+    // "[s]leep" matches the command but not this check's own command line.
+    expect(sshd.ssh(`pgrep -f '[${marker[0]}]${marker.slice(1)}' || echo none`).trim()).toBe('none');
+  }, 30_000);
 });
 
 describe.skipIf(skip)('ssh communicator: files', () => {

@@ -4,7 +4,7 @@
  * request. Environment values travel inside the command as quoted `export` assignments,
  * because OpenSSH's default AcceptEnv refuses almost every variable sent with the env request.
  */
-import type { ExecOptions as Ssh2ExecOptions } from 'ssh2';
+import type { ClientChannel, ExecOptions as Ssh2ExecOptions } from 'ssh2';
 import type { ExecOptions, ExecResult } from '../../sdk/communicator.js';
 import { LineSplitter } from '../lines.js';
 import { shellQuote } from '../shell-quote.js';
@@ -18,6 +18,31 @@ export function withEnv(command: string, env: Readonly<Record<string, string>> |
   if (entries.length === 0) return command;
   for (const [k] of entries) if (!envName.test(k)) throw new Error(`"${k}" is not a valid environment variable name`);
   return `${entries.map(([k, v]) => `export ${k}=${shellQuote(v)}`).join('; ')}; ${command}`;
+}
+
+/** How long a cancelled command has after TERM before KILL, and after KILL before kiln stops waiting. */
+export const STOP_GRACE_MS = 5000;
+
+/** The parts of ssh2's channel that signal() checks, and the protocol it skips (see sendSignal). */
+interface ChannelInternals {
+  writable: boolean;
+  outgoing?: { id?: number; state?: string };
+  _client?: { _protocol?: { signal?: (id: number, name: string) => void } };
+}
+
+/**
+ * ssh2's signal() sends nothing once kiln has closed the command's stdin (it checks that the
+ * channel is writable), though SSH allows a signal until the channel closes: then the request
+ * goes through ssh2's protocol object directly.
+ */
+function sendSignal(channel: ClientChannel, name: 'TERM' | 'KILL'): void {
+  const c = channel as unknown as ChannelInternals;
+  try {
+    if (c.writable) channel.signal(name);
+    else if (c.outgoing?.state === 'eof' && c.outgoing.id !== undefined) c._client?._protocol?.signal?.(c.outgoing.id, name);
+  } catch {
+    // the channel is closing already
+  }
 }
 
 export function execOn(conn: SshConnection, command: string, opts: ExecOptions & { pty?: boolean }): Promise<ExecResult> {
@@ -37,15 +62,20 @@ export function execOn(conn: SshConnection, command: string, opts: ExecOptions &
       channel.on('exit', (code: number | null, sig?: string) => {
         exit = sig ? { exitCode: null, signal: sig.startsWith('SIG') ? sig : `SIG${sig}` } : { exitCode: code };
       });
+      // Cancelled: TERM to the command's process group (OpenSSH's signal request), KILL if it is
+      // still there after STOP_GRACE_MS, and after as long again the wait ends whatever the
+      // server does (one that refuses signals keeps the command running until it ends).
+      const timers: NodeJS.Timeout[] = [];
       const onAbort = (): void => {
         cancelled = true;
-        // OpenSSH delivers the signal to the command; closing the channel ends it if that is ignored.
-        try {
-          channel.signal('TERM');
-        } catch {
-          // the channel may be closing already
-        }
-        channel.close();
+        sendSignal(channel, 'TERM');
+        timers.push(
+          setTimeout(() => sendSignal(channel, 'KILL'), STOP_GRACE_MS),
+          setTimeout(() => {
+            channel.close();
+            channel.emit('close');
+          }, 2 * STOP_GRACE_MS),
+        );
       };
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       const stopWatch = conn.onClose(() => channel.emit('close'));
@@ -53,6 +83,7 @@ export function execOn(conn: SshConnection, command: string, opts: ExecOptions &
       channel.on('close', () => {
         if (finished) return;
         finished = true;
+        timers.forEach(clearTimeout);
         stopWatch();
         opts.signal?.removeEventListener('abort', onAbort);
         out.end();
