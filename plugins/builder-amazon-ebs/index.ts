@@ -102,7 +102,8 @@ async function createSecurityGroup(ctx: Ctx, ec2: EC2Client, where: Ec2Where, vp
   ctx.cleanup.push(`delete security group ${name}`, async () => {
     if (groupId !== undefined) {
       ctx.ui.say('Deleting temporary security group...');
-      await deleteSecurityGroup(ec2, groupId, ctx.signal);
+      // Cleanup runs after a cancel too: the build's own signal is aborted by then.
+      await deleteSecurityGroup(ec2, groupId, AbortSignal.timeout(5 * 60_000));
     }
     await handle.release();
   });
