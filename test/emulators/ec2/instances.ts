@@ -1,5 +1,5 @@
 /**
- * RunInstances, DescribeInstances, DescribeInstanceStatus, Stop/Start/TerminateInstances.
+ * RunInstances, DescribeInstances, DescribeInstanceStatus, DescribeVolumes, Stop/Start/TerminateInstances.
  * Calls return at once with the transitional state (pending, stopping, shutting-down), as EC2's
  * do; the container work runs behind them, one operation at a time per instance, and moves the
  * state on when it is done — so the SDK's waiters see what they see on EC2.
@@ -287,6 +287,33 @@ export const instanceActions: Record<string, Handler> = {
         systemStatus: summary(i, 'reachability'),
         instanceStatus: summary(i, 'reachability'),
         eventsSet: [],
+      })),
+    };
+  },
+
+  /** The volumes of instances that are not terminated (a terminated instance's went with it). */
+  DescribeVolumes(ctx, p) {
+    const ids = p.list('VolumeId');
+    const attached = [...ctx.region.instances.values()].filter((i) => i.state !== 'terminated').flatMap((i) => i.volumes.map((v) => ({ v, i })));
+    for (const id of ids) if (!attached.some((a) => a.v.id === id)) throw new Ec2Error('InvalidVolume.NotFound', `The volume '${id}' does not exist.`);
+    const picked = attached.filter((a) => ids.length === 0 || ids.includes(a.v.id)).map((a) => ({ ...a, tags: a.v.tags }));
+    const matching = applyFilters(picked, filters(p), {
+      'volume-id': (a) => [a.v.id],
+      'attachment.instance-id': (a) => [a.i.id],
+      'attachment.device': (a) => [a.v.deviceName],
+      status: () => ['in-use'],
+      size: (a) => [String(a.v.size)],
+    });
+    return {
+      volumeSet: matching.map(({ v, i }) => ({
+        volumeId: v.id,
+        size: v.size,
+        availabilityZone: i.az,
+        status: 'in-use',
+        createTime: v.attached.toISOString(),
+        volumeType: v.type,
+        attachmentSet: [{ volumeId: v.id, instanceId: i.id, device: v.deviceName, status: 'attached', attachTime: v.attached.toISOString(), deleteOnTermination: v.deleteOnTermination }],
+        tagSet: tagSet(v.tags),
       })),
     };
   },

@@ -213,7 +213,8 @@ export const networkActions: Record<string, Handler> = {
   CreateSecurityGroup(ctx, p) {
     const name = p.required('GroupName');
     const description = p.required('GroupDescription');
-    const vpcId = p.str('VpcId') ?? ctx.region.vpc.id;
+    // An empty VpcId (Packer sends one) means the default VPC, as in EC2.
+    const vpcId = p.str('VpcId') || ctx.region.vpc.id;
     if (vpcId !== ctx.region.vpc.id) throw notFound.vpc(vpcId);
     if (name.toLowerCase().startsWith('sg-')) throw invalidParameter(`Group names may not be in the format sg-*.`);
     if (name === 'default' || [...ctx.region.securityGroups.values()].some((g) => g.name === name && g.vpcId === vpcId)) {
