@@ -37,6 +37,11 @@ const amiFilter = z
   })
   .strict();
 
+const filters = () => z.record(z.string(), z.string()).default({});
+const subnetFilter = z.object({ filters: filters(), most_free: z.boolean().default(false), random: z.boolean().default(false) }).strict();
+const vpcFilter = z.object({ filters: filters() }).strict();
+const securityGroupFilter = z.object({ filters: filters() }).strict();
+
 const polling = z
   .object({
     delay_seconds: z.number().min(0).optional(),
@@ -46,16 +51,9 @@ const polling = z
 
 /** Packer options kiln refuses for now, with what to do instead. */
 const NOT_YET: Record<string, string> = {
-  ami_regions: 'copying the AMI to other regions is not implemented yet: copy it afterwards (aws ec2 copy-image)',
-  region_kms_key_ids: 'copying the AMI to other regions is not implemented yet',
-  encrypt_boot: 'encrypted AMIs are not implemented yet',
-  kms_key_id: 'encrypted AMIs are not implemented yet',
   spot_price: 'spot instances are not implemented yet: leave spot_price unset for an on-demand instance',
   spot_instance_types: 'spot instances are not implemented yet',
   spot_tags: 'spot instances are not implemented yet',
-  security_group_filter: 'security_group_filter is not implemented yet: name the groups with security_group_ids',
-  subnet_filter: 'subnet_filter is not implemented yet: name the subnet with subnet_id',
-  vpc_filter: 'vpc_filter is not implemented yet: name the VPC with vpc_id',
   assume_role: 'assume_role is not implemented yet: use a profile whose role_arn kiln\'s AWS SDK assumes',
   mfa_code: 'mfa_code is not implemented yet',
   windows_password_timeout: 'Windows instances (WinRM) are not supported by kiln',
@@ -91,6 +89,10 @@ export const schema = z
     ami_block_device_mappings: blocks(blockDevice).default([]),
     tags: tags(),
     snapshot_tags: tags(),
+    ami_regions: z.array(z.string()).default([]),
+    region_kms_key_ids: z.record(z.string(), z.string()).default({}),
+    encrypt_boot: z.boolean().optional(),
+    kms_key_id: z.string().optional(),
     force_deregister: z.boolean().default(false),
     force_delete_snapshot: z.boolean().default(false),
     skip_create_ami: z.boolean().default(false),
@@ -102,10 +104,13 @@ export const schema = z
     instance_type: z.string().min(1, 'instance_type must name an EC2 instance type, e.g. "t3.micro"'),
     availability_zone: z.string().optional(),
     subnet_id: z.string().optional(),
+    subnet_filter: subnetFilter.optional(),
     vpc_id: z.string().optional(),
+    vpc_filter: vpcFilter.optional(),
     associate_public_ip_address: z.boolean().optional(),
     security_group_id: z.string().optional(),
     security_group_ids: z.array(z.string()).default([]),
+    security_group_filter: securityGroupFilter.optional(),
     temporary_security_group_source_cidrs: z.array(z.string()).default([]),
     iam_instance_profile: z.string().optional(),
     user_data: z.string().optional(),
@@ -126,16 +131,9 @@ export const schema = z
     ...sshFields,
 
     // Refused below (NOT_YET) unless left at Packer's default.
-    ami_regions: notYet(),
-    region_kms_key_ids: notYet(),
-    encrypt_boot: notYet(),
-    kms_key_id: notYet(),
     spot_price: notYet(),
     spot_instance_types: notYet(),
     spot_tags: notYet(),
-    security_group_filter: notYet(),
-    subnet_filter: notYet(),
-    vpc_filter: notYet(),
     assume_role: notYet(),
     mfa_code: notYet(),
     windows_password_timeout: notYet(),
@@ -157,6 +155,15 @@ export const schema = z
     if ((c.access_key === undefined) !== (c.secret_key === undefined)) ctx.addIssue({ code: 'custom', path: [c.access_key === undefined ? 'access_key' : 'secret_key'], message: 'access_key and secret_key go together: set both, or neither to use the AWS SDK\'s credential chain' });
     if (c.user_data !== undefined && c.user_data_file !== undefined) ctx.addIssue({ code: 'custom', path: ['user_data_file'], message: 'only one of user_data or user_data_file can be set' });
     if (c.security_group_id !== undefined && c.security_group_ids.length > 0) ctx.addIssue({ code: 'custom', path: ['security_group_ids'], message: 'only one of security_group_id or security_group_ids can be set' });
+    if (c.kms_key_id !== undefined && c.encrypt_boot !== true) ctx.addIssue({ code: 'custom', path: ['kms_key_id'], message: 'kms_key_id needs encrypt_boot = true: it names the key the AMI is encrypted with' });
+    for (const r of Object.keys(c.region_kms_key_ids)) {
+      if (!c.ami_regions.includes(r)) ctx.addIssue({ code: 'custom', path: ['region_kms_key_ids', r], message: `region_kms_key_ids names ${r}, which is not in ami_regions` });
+    }
+    if (Object.keys(c.region_kms_key_ids).length > 0 && c.encrypt_boot !== true) ctx.addIssue({ code: 'custom', path: ['region_kms_key_ids'], message: 'region_kms_key_ids needs encrypt_boot = true' });
+    if (c.subnet_filter && c.subnet_filter.most_free && c.subnet_filter.random) ctx.addIssue({ code: 'custom', path: ['subnet_filter'], message: 'subnet_filter: set most_free or random, not both' });
+    if (c.subnet_filter && c.subnet_id !== undefined) ctx.addIssue({ code: 'custom', path: ['subnet_filter'], message: 'subnet_id and subnet_filter cannot both be set' });
+    if (c.vpc_filter && c.vpc_id !== undefined) ctx.addIssue({ code: 'custom', path: ['vpc_filter'], message: 'vpc_id and vpc_filter cannot both be set' });
+    if (c.security_group_filter && (c.security_group_id !== undefined || c.security_group_ids.length > 0)) ctx.addIssue({ code: 'custom', path: ['security_group_filter'], message: 'security_group_filter cannot be used with security_group_id(s)' });
     if (c.temporary_security_group_source_cidrs.length > 0 && (c.security_group_id !== undefined || c.security_group_ids.length > 0)) {
       ctx.addIssue({ code: 'custom', path: ['temporary_security_group_source_cidrs'], message: 'temporary_security_group_source_cidrs only applies to the temporary security group: not with security_group_id(s)' });
     }

@@ -10,10 +10,12 @@ import { readFile } from 'node:fs/promises';
 import type { EC2Client, Instance, Tag } from '@aws-sdk/client-ec2';
 import { builder, clearTemporaryKey, connectSsh, NoneCommunicator, prefetchSsh, temporaryKeyPair, type BuildContext, type Communicator, type PluginSet, type ResourceHandle, type TemporaryKeyPair } from '../../src/sdk/index.js';
 import { GENERATED, schema, type AmazonEbsConfig, type BlockDevice } from './config.js';
-import { call, ec2Client, ec2Sdk, waitFor, type Ec2Where, type Polling } from './ec2.js';
+import { call, ec2Client, ec2Sdk, type Ec2Access, type Ec2Where, type Polling } from './ec2.js';
+import { makeImage, shareImage, tagImage } from './images.js';
 import { deleteSecurityGroup, deregisterImage, waitForInstance } from './operations.js';
 import { reapers, RESOURCE } from './reapers.js';
 import { cleanResourceName, fillActions } from './interpolate.js';
+import { resolveNetwork } from './network.js';
 import { findSourceAmi } from './source-ami.js';
 
 /** Packer's id for this builder's artifacts (post-processors such as manifest report it). */
@@ -132,7 +134,7 @@ async function createSecurityGroup(ctx: Ctx, ec2: EC2Client, where: Ec2Where, vp
   return groupId;
 }
 
-async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, filled: Filled, imageId: string, keyName: string | undefined, groupIds: string[]): Promise<Instance> {
+async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, filled: Filled, imageId: string, keyName: string | undefined, groupIds: string[], subnetId: string | undefined): Promise<Instance> {
   const sdk = await ec2Sdk();
   const c = ctx.config;
   const clientToken = `kiln-${randomBytes(16).toString('hex')}`;
@@ -162,8 +164,8 @@ async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, filled: Fi
         ...(keyName !== undefined && { KeyName: keyName }),
         // A public address on request needs the network interface spelled out (EC2's rule).
         ...(network
-          ? { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: c.associate_public_ip_address, DeleteOnTermination: true, Groups: groupIds, ...(c.subnet_id !== undefined && { SubnetId: c.subnet_id }) }] }
-          : { SecurityGroupIds: groupIds, ...(c.subnet_id !== undefined && { SubnetId: c.subnet_id }) }),
+          ? { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: c.associate_public_ip_address, DeleteOnTermination: true, Groups: groupIds, ...(subnetId !== undefined && { SubnetId: subnetId }) }] }
+          : { SecurityGroupIds: groupIds, ...(subnetId !== undefined && { SubnetId: subnetId }) }),
         ...(c.availability_zone !== undefined && { Placement: { AvailabilityZone: c.availability_zone } }),
         ...(c.iam_instance_profile !== undefined && { IamInstanceProfile: { Name: c.iam_instance_profile } }),
         ...(userData !== undefined && { UserData: Buffer.from(userData).toString('base64') }),
@@ -205,62 +207,86 @@ async function deregisterExisting(ctx: Ctx, ec2: EC2Client, amiName: string): Pr
   }
 }
 
-async function createImage(ctx: Ctx, ec2: EC2Client, where: Ec2Where, filled: Filled, instanceId: string): Promise<string> {
+/**
+ * The AMIs: the instance's, then with encrypt_boot its encrypted copy under ami_name (the
+ * unencrypted one, made under a name of its own, is deleted), then the copies in ami_regions.
+ * Returns region → AMI id of the ones kept.
+ */
+async function createImages(ctx: Ctx, ec2: EC2Client, where: Ec2Where, access: Ec2Access, filled: Filled, instanceId: string): Promise<Record<string, string>> {
   const sdk = await ec2Sdk();
   const c = ctx.config;
-  // Until it is ready, the AMI is the build's to undo: a failed or killed build leaves none.
-  const name = filled.amiName;
-  const handle = await ctx.resources.record(RESOURCE.image, `AMI ${name} in ${where.region}`, { ...where, name });
-  let imageId: string | undefined;
-  let ready = false;
-  ctx.cleanup.push(`deregister AMI ${name} unless the build succeeded`, async () => {
-    if (ready) return;
-    if (imageId !== undefined) {
-      ctx.ui.say(`Deregistering the AMI and deleting associated snapshots because of cancellation, or error...`);
-      await deregisterImage(ec2, imageId);
-    }
-    await handle.release();
-  });
-  ctx.ui.say(`Creating AMI ${name} from instance ${instanceId}`);
-  const r = await call('CreateImage', () =>
-    ec2.send(
-      new sdk.CreateImageCommand({
-        InstanceId: instanceId,
-        Name: name,
-        ...(filled.description !== undefined && { Description: filled.description }),
-        ...(c.ami_block_device_mappings.length > 0 && { BlockDeviceMappings: blockDeviceMappings(c.ami_block_device_mappings) }),
-        // Tagged as it is made, so no AMI of this build ever exists untagged.
-        TagSpecifications: [
-          ...(Object.keys(filled.tags).length > 0 ? [{ ResourceType: 'image' as const, Tags: tagList(filled.tags) }] : []),
-          ...(Object.keys(filled.snapshotTags).length > 0 ? [{ ResourceType: 'snapshot' as const, Tags: tagList(filled.snapshotTags) }] : []),
-        ],
-      }),
-    ),
-  );
-  imageId = r.ImageId!;
-  await handle.update({ imageId });
-  ctx.ui.say(`AMI: ${imageId}`);
-  ctx.ui.say('Waiting for AMI to become ready...');
-  await waitFor(`AMI ${imageId} to be available`, polling(c, 60 * 60_000), ctx.signal, async () => {
-    const d = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ ImageIds: [imageId!] }))).catch(() => undefined);
-    const image = d?.Images?.[0];
-    if (image?.State === 'failed' || image?.State === 'error') throw new Error(`AMI ${imageId} failed: ${image.StateReason?.Message ?? image.State}`);
-    return image?.State === 'available' ? image : undefined;
-  });
-  if (c.ami_users.length > 0 || c.ami_groups.length > 0) {
-    ctx.ui.say('Modifying attributes on AMI...');
-    await call('ModifyImageAttribute', () =>
+  const p = polling(c, 60 * 60_000);
+  const encrypt = c.encrypt_boot === true;
+  const description = filled.description !== undefined ? { Description: filled.description } : {};
+  const firstName = encrypt ? `kiln-unencrypted-${randomBytes(6).toString('hex')}` : filled.amiName;
+  ctx.ui.say(`Creating AMI ${firstName} from instance ${instanceId}`);
+  const first = await makeImage(ctx, ec2, where, firstName, p, async () => {
+    const r = await call('CreateImage', () =>
       ec2.send(
-        new sdk.ModifyImageAttributeCommand({
-          ImageId: imageId,
-          LaunchPermission: { Add: [...c.ami_users.map((UserId) => ({ UserId })), ...c.ami_groups.map((g) => ({ Group: g as never }))] },
+        new sdk.CreateImageCommand({
+          InstanceId: instanceId,
+          Name: firstName,
+          ...description,
+          ...(c.ami_block_device_mappings.length > 0 && { BlockDeviceMappings: blockDeviceMappings(c.ami_block_device_mappings) }),
+          // Tagged as it is made, so no AMI of this build ever exists untagged.
+          ...(!encrypt && {
+            TagSpecifications: [
+              ...(Object.keys(filled.tags).length > 0 ? [{ ResourceType: 'image' as const, Tags: tagList(filled.tags) }] : []),
+              ...(Object.keys(filled.snapshotTags).length > 0 ? [{ ResourceType: 'snapshot' as const, Tags: tagList(filled.snapshotTags) }] : []),
+            ],
+          }),
         }),
       ),
     );
+    return r.ImageId!;
+  });
+  let final = first;
+  if (encrypt) {
+    ctx.ui.say(`Copying AMI ${first.imageId} to an encrypted AMI ${filled.amiName}${c.kms_key_id ? ` with key ${c.kms_key_id}` : ''}`);
+    final = await makeImage(ctx, ec2, where, filled.amiName, p, async () => {
+      const r = await call('CopyImage', () =>
+        ec2.send(new sdk.CopyImageCommand({ SourceImageId: first.imageId, SourceRegion: c.region, Name: filled.amiName, ...description, Encrypted: true, ...(c.kms_key_id !== undefined && { KmsKeyId: c.kms_key_id }) })),
+      );
+      return r.ImageId!;
+    });
+    ctx.ui.say(`Deleting the unencrypted AMI ${first.imageId} and its snapshots`);
+    await first.drop();
+    await tagImage(ec2, final, filled.tags, filled.snapshotTags);
   }
-  ready = true;
-  await handle.release();
-  return imageId;
+  if (c.ami_users.length > 0 || c.ami_groups.length > 0) ctx.ui.say('Modifying attributes on AMI...');
+  await shareImage(ec2, final.imageId, c.ami_users, c.ami_groups);
+
+  const targets = [...new Set(c.ami_regions)].filter((r) => r !== c.region);
+  if (targets.length > 0) ctx.ui.say(`Copying AMI (${final.imageId}) to other regions: ${targets.join(', ')}`);
+  const copies = await Promise.all(
+    targets.map(async (region) => {
+      const regional = await ec2Client({ ...access, region });
+      ctx.cleanup.push(`close the EC2 client of ${region}`, () => regional.destroy());
+      const copy = await makeImage(ctx, regional, { ...where, region }, filled.amiName, p, async () => {
+        const kms = c.region_kms_key_ids[region];
+        const r = await call('CopyImage', () =>
+          regional.send(new sdk.CopyImageCommand({ SourceImageId: final.imageId, SourceRegion: c.region, Name: filled.amiName, ...description, ...(encrypt && { Encrypted: true, ...(kms !== undefined && { KmsKeyId: kms }) }) })),
+        );
+        return r.ImageId!;
+      });
+      await tagImage(regional, copy, filled.tags, filled.snapshotTags);
+      await shareImage(regional, copy.imageId, c.ami_users, c.ami_groups);
+      return [region, copy] as const;
+    }),
+  );
+  const amis: Record<string, string> = {};
+  if (c.skip_save_build_region && targets.length > 0) {
+    ctx.ui.say(`Deleting the AMI in the build region ${c.region} (skip_save_build_region)`);
+    await final.drop();
+  } else {
+    await final.keep();
+    amis[c.region] = final.imageId;
+  }
+  for (const [region, copy] of copies) {
+    await copy.keep();
+    amis[region] = copy.imageId;
+  }
+  return amis;
 }
 
 /** The names and tags with Packer's template actions filled in, once the source AMI is known. */
@@ -302,10 +328,11 @@ const amazonEbs = builder({
     const ssh = (c.communicator ?? 'ssh') === 'ssh';
     if (ssh) prefetchSsh();
     const where: Ec2Where = { region: c.region, ...(c.custom_endpoint_ec2 !== undefined && { endpoint: c.custom_endpoint_ec2 }), ...(c.profile !== undefined && { profile: c.profile }) };
+    const access: Ec2Access = { ...where, ...(c.access_key !== undefined && { accessKey: c.access_key }), ...(c.secret_key !== undefined && { secretKey: c.secret_key }), ...(c.token !== undefined && { token: c.token }), ...(c.max_retries !== undefined && { maxRetries: c.max_retries }) };
     const ec2 = await ctx.step('connect to EC2', async () => {
-      const client = await ec2Client({ ...where, ...(c.access_key !== undefined && { accessKey: c.access_key }), ...(c.secret_key !== undefined && { secretKey: c.secret_key }), ...(c.token !== undefined && { token: c.token }), ...(c.max_retries !== undefined && { maxRetries: c.max_retries }) });
+      const client = await ec2Client(access);
       ctx.cleanup.push('close the EC2 client', () => client.destroy());
-      if (!c.skip_region_validation) await validateRegion(client, c.region);
+      if (!c.skip_region_validation) await validateRegions(client, [c.region, ...c.ami_regions]);
       return client;
     });
     const sdk = await ec2Sdk();
@@ -333,11 +360,10 @@ const amazonEbs = builder({
     const tempKey = usesTemporaryKey(c) ? await ctx.step('create temporary SSH key', () => temporaryKeyPair(ctx, c)) : undefined;
     const keyName = tempKey ? await ctx.step('create key pair', () => createKeyPair(ctx, ec2, where, tempKey)) : c.ssh_keypair_name;
 
-    const vpcId = c.vpc_id ?? (c.subnet_id !== undefined ? await subnetVpc(ec2, c.subnet_id) : undefined);
-    const given = c.security_group_ids.length > 0 ? c.security_group_ids : c.security_group_id !== undefined ? [c.security_group_id] : [];
-    const groupIds = given.length > 0 ? given : [await ctx.step('create security group', () => createSecurityGroup(ctx, ec2, where, vpcId))];
+    const net = await ctx.step('find network', () => resolveNetwork(ec2, c));
+    const groupIds = net.groupIds.length > 0 ? net.groupIds : [await ctx.step('create security group', () => createSecurityGroup(ctx, ec2, where, net.vpcId))];
 
-    const instance = await ctx.step('run source instance', () => runInstance(ctx, ec2, where, filled, source.ImageId!, keyName, groupIds));
+    const instance = await ctx.step('run source instance', () => runInstance(ctx, ec2, where, filled, source.ImageId!, keyName, groupIds, net.subnetId));
     const instanceId = instance.InstanceId!;
 
     let comm: Communicator | undefined;
@@ -363,30 +389,35 @@ const amazonEbs = builder({
       });
     }
     if (c.force_deregister) await ctx.step('deregister existing AMI', () => deregisterExisting(ctx, ec2, filled.amiName));
-    const imageId = await ctx.step('create AMI', () => createImage(ctx, ec2, where, filled, instanceId));
-    const amis = { [c.region]: imageId };
+    const amis = await ctx.step('create AMI', () => createImages(ctx, ec2, where, access, filled, instanceId));
+    const regions = Object.keys(amis).sort();
     return {
       builderId: BUILDER_ID,
-      id: `${c.region}:${imageId}`,
+      id: regions.map((r) => `${r}:${amis[r]}`).join(','),
       files: [],
-      description: `AMIs were created:\n${c.region}: ${imageId}\n`,
+      description: `AMIs were created:\n${regions.map((r) => `${r}: ${amis[r]}\n`).join('')}`,
       state: { amis, ...where, generated_data: Object.fromEntries(ctx.generatedData) },
-      destroy: () => deregisterImage(ec2, imageId),
+      // Fresh clients: the build's own are closed by its cleanup before a post-processor may ask.
+      destroy: async () => {
+        for (const r of regions) {
+          const client = await ec2Client({ ...access, region: r });
+          try {
+            await deregisterImage(client, amis[r]!);
+          } finally {
+            client.destroy();
+          }
+        }
+      },
     };
   },
 });
 
-async function validateRegion(ec2: EC2Client, region: string): Promise<void> {
+async function validateRegions(ec2: EC2Client, wanted: readonly string[]): Promise<void> {
   const sdk = await ec2Sdk();
   const r = await call('DescribeRegions', () => ec2.send(new sdk.DescribeRegionsCommand({ AllRegions: true })));
   const names = (r.Regions ?? []).map((x) => x.RegionName).filter((n): n is string => n !== undefined);
-  if (!names.includes(region)) throw new Error(`region "${region}" is not an EC2 region this account knows (${names.sort().join(', ')}); set skip_region_validation = true for a region EC2 does not list`);
-}
-
-async function subnetVpc(ec2: EC2Client, subnetId: string): Promise<string | undefined> {
-  const sdk = await ec2Sdk();
-  const r = await call('DescribeSubnets', () => ec2.send(new sdk.DescribeSubnetsCommand({ SubnetIds: [subnetId] })));
-  return r.Subnets?.[0]?.VpcId;
+  const unknown = [...new Set(wanted)].filter((w) => !names.includes(w));
+  if (unknown.length > 0) throw new Error(`${unknown.map((u) => `"${u}"`).join(', ')} ${unknown.length === 1 ? 'is not an EC2 region' : 'are not EC2 regions'} this account knows (${names.sort().join(', ')}); set skip_region_validation = true for a region EC2 does not list`);
 }
 
 export default { builders: [amazonEbs], reapers } satisfies PluginSet;

@@ -37,13 +37,21 @@ describe('amazon-ebs validate', () => {
   });
 
   it('refuses options kiln does not implement yet, at their line, but accepts them at Packer\'s defaults', () => {
-    const r = validate(`${VALID}  encrypt_boot = true\n  ami_regions = ["us-east-1"]\n`);
+    const r = validate(`${VALID}  spot_price = "auto"\n  ena_support = true\n`);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('t.pkr.hcl:7:');
-    expect(r.stderr).toContain('encrypt_boot: encrypted AMIs are not implemented yet');
-    expect(r.stderr).toContain('t.pkr.hcl:7:');
-    expect(r.stderr).toContain('ami_regions: copying the AMI to other regions is not implemented yet');
-    expect(validate(`${VALID}  encrypt_boot = false\n  ami_regions = []\n`).code).toBe(0);
+    expect(r.stderr).toContain('spot_price: spot instances are not implemented yet');
+    expect(r.stderr).toContain('t.pkr.hcl:8:');
+    expect(r.stderr).toContain('ena_support: ena_support is not implemented yet');
+    expect(validate(`${VALID}  spot_price = ""\n  ena_support = false\n`).code).toBe(0);
+  });
+
+  it('checks the encryption and copy settings as Packer does', () => {
+    const r = validate(`${VALID}  kms_key_id = "alias/k"\n  ami_regions = ["us-west-2"]\n  region_kms_key_ids = {\n    "eu-central-1" = "alias/x"\n  }\n`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('kms_key_id needs encrypt_boot = true');
+    expect(r.stderr).toContain('region_kms_key_ids names eu-central-1, which is not in ami_regions');
+    expect(validate(`${VALID}  encrypt_boot = true\n  kms_key_id = "alias/k"\n  ami_regions = ["us-west-2"]\n`).code).toBe(0);
   });
 
   it('fills Packer\'s template actions in ami_name and tags, and refuses the ones it does not know, at their line', () => {

@@ -141,6 +141,63 @@ describe.skipIf(skip)('amazon-ebs builder (EC2 emulator)', () => {
     }
   }, 300_000);
 
+  it('encrypt_boot, ami_regions and region_kms_key_ids: one encrypted AMI per region, tagged and shared; the unencrypted step is gone', async () => {
+    const ws = workspace({
+      'enc.pkr.hcl': template({
+        amiName: 'golden-e2e-enc',
+        provisioners: '  provisioner "shell" {\n    inline = ["echo encrypted | sudo tee /etc/golden-marker"]\n  }',
+        extra: `encrypt_boot = true
+  kms_key_id = "alias/golden-us-east-1"
+  ami_regions = ["us-west-2", "eu-west-1"]
+  region_kms_key_ids = {
+    "us-west-2" = "alias/golden-us-west-2"
+  }
+  ami_users = ["210987654321"]
+  snapshot_tags = {
+    Name = "golden-snap"
+  }
+  subnet_filter {
+    filters = {
+      "default-for-az" = "true"
+    }
+    most_free = true
+  }`,
+      }),
+    });
+    try {
+      const r = await kilnAsync(['build', 'enc.pkr.hcl'], { cwd: ws.dir, env: env(ws.dir) });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const created = /AMIs were created:\neu-west-1: (ami-\w+)\nus-east-1: (ami-\w+)\nus-west-2: (ami-\w+)\n/.exec(r.stdout);
+      expect(created, r.stdout).not.toBeNull();
+      const [, eu, us, usw] = created!;
+      const manifest = JSON.parse(readFileSync(join(ws.dir, 'manifest.json'), 'utf8')) as { builds: { artifact_id: string }[] };
+      expect(manifest.builds[0]!.artifact_id).toBe(`eu-west-1:${eu},us-east-1:${us},us-west-2:${usw}`);
+
+      const { EC2Client, DescribeImagesCommand, DescribeSnapshotsCommand } = await import('@aws-sdk/client-ec2');
+      const kms: Record<string, string> = { 'us-east-1': 'alias/golden-us-east-1', 'us-west-2': 'alias/golden-us-west-2', 'eu-west-1': 'alias/aws/ebs' };
+      for (const [region, id] of [['eu-west-1', eu], ['us-east-1', us], ['us-west-2', usw]] as const) {
+        const ec2 = new EC2Client({ region, endpoint: emu.endpoint, credentials: { accessKeyId: 'AKIAKILNE2E', secretAccessKey: 'x' } });
+        try {
+          const images = (await ec2.send(new DescribeImagesCommand({ Owners: ['self'] }))).Images ?? [];
+          // Only the encrypted AMI: the unencrypted step was deleted.
+          expect(images.map((i) => i.Name).filter((n) => n === 'golden-e2e-enc' || n?.startsWith('kiln-unencrypted-'))).toEqual(['golden-e2e-enc']);
+          const image = images.find((i) => i.ImageId === id)!;
+          expect(image.BlockDeviceMappings?.[0]?.Ebs?.Encrypted).toBe(true);
+          expect(Object.fromEntries((image.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({ Team: 'platform', Source: 'debian-12-amd64-base' });
+          const snap = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [image.BlockDeviceMappings![0]!.Ebs!.SnapshotId!] }))).Snapshots![0]!;
+          expect(snap).toMatchObject({ Encrypted: true, KmsKeyId: kms[region] });
+          expect(Object.fromEntries((snap.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({ Name: 'golden-snap' });
+          expect(emu.state().images.find((i) => i.id === id)).toMatchObject({ launchPermission: { userIds: ['210987654321'] } });
+        } finally {
+          ec2.destroy();
+        }
+      }
+      expect(leftovers()).toEqual({ instances: [], securityGroups: [], keyPairs: [] });
+    } finally {
+      ws.cleanup();
+    }
+  }, 300_000);
+
   it('a failing provisioner leaves no instance, security group, key pair or AMI', async () => {
     const ws = workspace({
       'fail.pkr.hcl': template({ amiName: 'golden-e2e-fail', provisioners: '  provisioner "shell" {\n    inline = ["echo about to fail", "exit 3"]\n  }' }),

@@ -167,9 +167,9 @@ build {
     const w = workspace({
       't.pkr.hcl': `packer {
   required_plugins {
-    amazon = {
-      source  = "github.com/hashicorp/amazon"
-      version = ">= 1.3.0"
+    googlecompute = {
+      source  = "github.com/hashicorp/googlecompute"
+      version = ">= 1.1.0"
     }
     azure = {
       source  = "github.com/hashicorp/azure"
@@ -177,9 +177,9 @@ build {
     }
   }
 }
-source "amazon-ebs" "a" { region = "eu-west-1" }
+source "googlecompute" "a" { project_id = "p" }
 source "azure-arm" "b" { location = "westeurope" }
-build { sources = ["source.amazon-ebs.a", "source.azure-arm.b"] }
+build { sources = ["source.googlecompute.a", "source.azure-arm.b"] }
 `,
     });
     cleanups.push(w.cleanup);
@@ -187,10 +187,38 @@ build { sources = ["source.amazon-ebs.a", "source.azure-arm.b"] }
     expect(r.code).toBe(1);
     // The sources that need them are not reported again as unknown types.
     expect(errorsAt(r.stderr)).toEqual(['t.pkr.hcl:3:5 Plugin not available', 't.pkr.hcl:7:5 Plugin not available']);
-    expect(r.stderr).toContain("kiln does not implement HashiCorp's amazon plugin (github.com/hashicorp/amazon) yet");
+    expect(r.stderr).toContain("kiln does not implement HashiCorp's googlecompute plugin (github.com/hashicorp/googlecompute) yet");
     expect(r.stderr).toContain("kiln does not implement HashiCorp's azure plugin (github.com/hashicorp/azure) yet");
-    expect(r.stderr).toContain('The HashiCorp plugins kiln provides built in are: docker, qemu.');
+    expect(r.stderr).toContain('The HashiCorp plugins kiln provides built in are: amazon, docker, qemu.');
     expect(r.stderr).not.toContain('npm install');
+  });
+
+  it('the amazon plugin resolves to the built-in amazon-ebs; its other components are reported as not implemented yet', () => {
+    const w = workspace({
+      't.pkr.hcl': `packer {
+  required_plugins {
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = ">= 1.3.0"
+    }
+  }
+}
+source "amazon-ebs" "a" {
+  region        = "eu-west-1"
+  source_ami    = "ami-0123456789abcdef0"
+  instance_type = "t3.micro"
+  ssh_username  = "admin"
+  ami_name      = "golden-1"
+}
+source "amazon-chroot" "b" { source_ami = "ami-0123456789abcdef0" }
+build { sources = ["source.amazon-ebs.a", "source.amazon-chroot.b"] }
+`,
+    });
+    cleanups.push(w.cleanup);
+    const r = kiln(['validate', 't.pkr.hcl'], { cwd: w.dir });
+    expect(r.code).toBe(1);
+    expect(errorsAt(r.stderr)).toEqual(['t.pkr.hcl:16:1 Unknown source type "amazon-chroot"']);
+    expect(r.stderr).toContain('"amazon-chroot" is a builder of HashiCorp\'s amazon plugin that kiln does not implement yet.');
   });
 
   it('every missing plugin is reported and the rest of the template is still checked', () => {

@@ -67,7 +67,8 @@ function snapshotXml(s: Snapshot): XmlValue {
     ownerId: s.ownerId,
     volumeSize: s.volumeSize,
     description: s.description,
-    encrypted: false,
+    encrypted: s.encrypted ?? false,
+    ...(s.kmsKeyId !== undefined && { kmsKeyId: s.kmsKeyId }),
     storageTier: 'standard',
     tagSet: tagSet(s.tags),
   };
@@ -281,6 +282,15 @@ export const imageActions: Record<string, Handler> = {
       // a base image from the read-only store is shared as it is.
       podmanImage: source.podmanImage.startsWith(OWN_IMAGE_PREFIX) ? undefined : source.podmanImage,
     });
+    // Encrypted copies (Packer's encrypt_boot, region_kms_key_ids): the root snapshot says so.
+    const encrypted = p.bool('Encrypted') ?? false;
+    const kmsKeyId = p.str('KmsKeyId');
+    if (kmsKeyId !== undefined && !encrypted) throw invalidParameter('KmsKeyId requires Encrypted to be true');
+    if (encrypted) {
+      const snap = ctx.region.snapshots.get(image.snapshotId);
+      if (snap) Object.assign(snap, { encrypted: true, kmsKeyId: kmsKeyId ?? 'alias/aws/ebs' });
+      image.blockDevices[0]!.encrypted = true;
+    }
     const work = (async () => {
       try {
         if (image.podmanImage !== source.podmanImage) await ctx.runtime.tagImage(source.podmanImage, image.podmanImage);

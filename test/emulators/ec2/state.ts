@@ -70,6 +70,9 @@ export interface KeyPair extends Tagged {
 export interface Snapshot extends Tagged {
   id: string;
   region: string;
+  /** Set by an encrypting CopyImage; EC2 uses the account's default key when none is named. */
+  encrypted?: boolean;
+  kmsKeyId?: string;
   ownerId: string;
   volumeId: string;
   volumeSize: number;
