@@ -4,6 +4,7 @@
  * name the call and EC2's own code.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import { sleep } from '../../src/sdk/index.js';
 
 export type Ec2Sdk = typeof import('@aws-sdk/client-ec2');
 
@@ -85,18 +86,4 @@ export async function waitFor<T>(what: string, p: Polling, signal: AbortSignal, 
     if (waited + p.delayMs > p.deadlineMs) throw new Error(`gave up waiting for ${what} after ${Math.round(waited / 1000)} s (state_timeout)`);
     await sleep(p.delayMs, signal);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -6,9 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { duration, intList, provisioner, shellQuote, z, type Communicator, type PluginSet, type ProvisionContext } from '../../src/sdk/index.js';
+import { duration, intList, provisioner, shellQuote, sleep, z, type Communicator, type PluginSet, type ProvisionContext } from '../../src/sdk/index.js';
 import { envVars, formatVars } from './env-vars.js';
-import { retryStart, sleep } from './retry.js';
+import { retryStart } from './retry.js';
 import { inlineScript, scriptBytes } from './script.js';
 
 const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -2,25 +2,10 @@
  * Packer's start_retry_timeout: an operation that fails to start (the machine is rebooting, the
  * connection dropped) is tried again, with growing pauses, until the time is up.
  */
-import { PermanentCommunicatorError } from '../../src/sdk/index.js';
+import { PermanentCommunicatorError, sleep } from '../../src/sdk/index.js';
 
 const FIRST_PAUSE_MS = 1000;
 const MAX_PAUSE_MS = 10_000;
-
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error('Build was cancelled.'));
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new Error('Build was cancelled.'));
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 export async function retryStart<T>(timeoutMs: number, signal: AbortSignal, onRetry: (err: Error, pauseMs: number) => void, fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,31 +1,8 @@
 /** Cancellation helpers: sleeping and waiting that end early when a build is cancelled. */
 import { formatDuration } from '../template/duration.js';
 
-export class CancelledError extends Error {
-  constructor(message = 'Build was cancelled.') {
-    super(message);
-    this.name = 'CancelledError';
-  }
-}
-
-export function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw new CancelledError();
-}
-
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new CancelledError());
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new CancelledError());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
+// The sleep and the error that plugins use too live in the SDK.
+export { CancelledError, sleep } from '../sdk/cancel.js';
 
 /** A signal that aborts when the parent does, or after `ms`, with a TimeoutError reason. */
 export function withTimeout(parent: AbortSignal, ms: number | undefined): { signal: AbortSignal; dispose(): void } {

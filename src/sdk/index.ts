@@ -27,6 +27,7 @@ export type {
 } from './plugin.js';
 export { builder, dataSource, postProcessor, provisioner } from './plugin.js';
 export { z, duration, blocks, intList, envVarList } from './config.js';
+export { CancelledError, sleep } from './cancel.js';
 export { runLocal, CommandNotFoundError, type LocalRunOptions } from '../communicator/local.js';
 export { findCommand } from '../communicator/find-command.js';
 export { shellQuote } from '../communicator/shell-quote.js';
