@@ -198,6 +198,69 @@ describe.skipIf(skip)('amazon-ebs builder (EC2 emulator)', () => {
     }
   }, 300_000);
 
+  it('source_ami_filter with most_recent picks the newest match; user_data reaches the instance; force_deregister replaces an AMI of the same name', async () => {
+    const older = await emu.registerImage({ name: 'debian-12-amd64-20250101', ownerId: '136693071363', creationDate: new Date('2025-01-01T00:00:00Z') });
+    const newer = await emu.registerImage({ name: 'debian-12-amd64-20260101', ownerId: '136693071363', creationDate: new Date('2026-01-01T00:00:00Z') });
+    const previous = await emu.registerImage({ name: 'golden-e2e-replace', ownerId: emu.accountId });
+    const text = template({ amiName: 'golden-e2e-replace', provisioners: '  provisioner "shell" {\n    inline = ["true"]\n  }', extra: 'force_deregister = true\n  user_data = "#cloud-config\\nhostname: golden\\n"' })
+      .replace(`  source_ami          = "${baseAmi}"\n`, '  source_ami_filter {\n    filters = {\n      name = "debian-12-amd64-2*"\n    }\n    owners      = ["136693071363"]\n    most_recent = true\n  }\n');
+    const ws = workspace({ 'filter.pkr.hcl': text });
+    try {
+      const r = await kilnAsync(['build', 'filter.pkr.hcl'], { cwd: ws.dir, env: env(ws.dir) });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain(`Found Image ID: ${newer}`);
+      expect(r.stdout).not.toContain(older);
+      expect(r.stdout).toContain(`Deregistered AMI golden-e2e-replace, id: ${previous}`);
+      const built = emu.state().instances.find((i) => i.imageId === newer)!;
+      // EC2 keeps user data base64-encoded, as RunInstances takes it.
+      expect(Buffer.from(built.userData!, 'base64').toString()).toBe('#cloud-config\nhostname: golden\n');
+      const named = emu.state().images.filter((i) => i.name === 'golden-e2e-replace');
+      expect(named.map((i) => i.id)).not.toContain(previous);
+      expect(named).toHaveLength(1);
+      expect(leftovers()).toEqual({ instances: [], securityGroups: [], keyPairs: [] });
+    } finally {
+      ws.cleanup();
+    }
+  }, 300_000);
+
+  it('skip_create_ami provisions and cleans up without making an AMI; an existing key pair and security group are used, not deleted', async () => {
+    const { EC2Client, ImportKeyPairCommand, CreateSecurityGroupCommand, AuthorizeSecurityGroupIngressCommand, DeleteKeyPairCommand, DeleteSecurityGroupCommand } = await import('@aws-sdk/client-ec2');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const ssh2 = (await import('ssh2')).default;
+    const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'mine' });
+    const keyDir = mkdtempSync(join(tmpdir(), 'kiln-e2e-key-'));
+    writeFileSync(join(keyDir, 'id'), keys.private, { mode: 0o600 });
+    const ec2 = new EC2Client({ region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'AKIAKILNE2E', secretAccessKey: 'x' } });
+    await ec2.send(new ImportKeyPairCommand({ KeyName: 'team-key', PublicKeyMaterial: Buffer.from(keys.public) }));
+    const sg = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'team-ssh', Description: 'ssh' }))).GroupId!;
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sg, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }] }));
+    const ws = workspace({
+      'skip.pkr.hcl': template({
+        amiName: 'golden-e2e-skip',
+        provisioners: '  provisioner "shell" {\n    inline = ["echo provisioned"]\n  }',
+        extra: `skip_create_ami = true\n  ssh_keypair_name = "team-key"\n  ssh_private_key_file = "${join(keyDir, 'id')}"\n  security_group_id = "${sg}"`,
+      }),
+    });
+    try {
+      const r = await kilnAsync(['build', 'skip.pkr.hcl'], { cwd: ws.dir, env: env(ws.dir) });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain('provisioned');
+      expect(r.stdout).not.toContain('Creating temporary keypair');
+      expect(r.stdout).not.toContain('Creating temporary security group');
+      expect(emu.state().images.filter((i) => i.name === 'golden-e2e-skip')).toEqual([]);
+      expect(emu.state().instances.filter((i) => i.state !== 'terminated')).toEqual([]);
+      expect(emu.state().keyPairs.map((k) => k.name)).toEqual(['team-key']);
+      expect(emu.state().securityGroups.map((g) => g.name)).toContain('team-ssh');
+    } finally {
+      ws.cleanup();
+      await ec2.send(new DeleteKeyPairCommand({ KeyName: 'team-key' }));
+      await ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg }));
+      ec2.destroy();
+      rmSync(keyDir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   it('a failing provisioner leaves no instance, security group, key pair or AMI', async () => {
     const ws = workspace({
       'fail.pkr.hcl': template({ amiName: 'golden-e2e-fail', provisioners: '  provisioner "shell" {\n    inline = ["echo about to fail", "exit 3"]\n  }' }),
