@@ -3,6 +3,7 @@
  * runs (it costs ≈ 0.5 s to load), one client per build, and errors turned into sentences that
  * name the call and EC2's own code.
  */
+import { Agent } from 'node:https';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { sleep } from '../../src/sdk/index.js';
 
@@ -19,6 +20,8 @@ export interface Ec2Access {
   token?: string;
   profile?: string;
   maxRetries?: number;
+  /** insecure_skip_tls_verify: an endpoint with a certificate that does not verify. */
+  insecure?: boolean;
 }
 
 /** What the ledger keeps to reach the same account and region again (`kiln cleanup`); no secrets. */
@@ -37,11 +40,17 @@ export async function ec2Client(a: Ec2Access): Promise<EC2Client> {
     ...(a.accessKey !== undefined && a.secretKey !== undefined && { credentials: { accessKeyId: a.accessKey, secretAccessKey: a.secretKey, ...(a.token !== undefined && { sessionToken: a.token }) } }),
     // The SDK's retries are attempts including the first; Packer's max_retries counts retries.
     ...(a.maxRetries !== undefined && { maxAttempts: a.maxRetries + 1 }),
+    // A stalled connection must not hang a build (or its Ctrl-C) for ever.
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000, ...(a.insecure && { httpsAgent: new Agent({ rejectUnauthorized: false }) }) },
   });
 }
 
 /** An EC2 call that failed, with EC2's error code (`InvalidAMIID.NotFound`) when it gave one. */
 export class Ec2Error extends Error {
+  static is(err: unknown, ...codes: string[]): boolean {
+    return err instanceof Ec2Error && err.code !== undefined && codes.includes(err.code);
+  }
+
   constructor(
     readonly action: string,
     readonly code: string | undefined,

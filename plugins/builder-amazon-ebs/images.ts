@@ -6,7 +6,7 @@
  */
 import type { EC2Client, Image, Tag } from '@aws-sdk/client-ec2';
 import type { BuildContext } from '../../src/sdk/index.js';
-import { call, ec2Sdk, waitFor, type Ec2Where, type Polling } from './ec2.js';
+import { call, ec2Sdk, Ec2Error, waitFor, type Ec2Where, type Polling } from './ec2.js';
 import { deregisterImage } from './operations.js';
 import { RESOURCE } from './reapers.js';
 
@@ -21,7 +21,8 @@ export interface MadeImage {
 
 export async function makeImage(ctx: BuildContext<unknown>, ec2: EC2Client, where: Ec2Where, name: string, polling: Polling, create: () => Promise<string>): Promise<MadeImage> {
   const sdk = await ec2Sdk();
-  const handle = await ctx.resources.record(RESOURCE.image, `AMI ${name} in ${where.region}`, { ...where, name });
+  // The run id is also the AMI's kiln-run-id tag: kiln cleanup deletes only an AMI that has it.
+  const handle = await ctx.resources.record(RESOURCE.image, `AMI ${name} in ${where.region}`, { ...where, name, runId: ctx.runId });
   let imageId: string | undefined;
   let settled = false;
   ctx.cleanup.push(`deregister AMI ${name} in ${where.region} unless the build keeps it`, async () => {
@@ -38,8 +39,15 @@ export async function makeImage(ctx: BuildContext<unknown>, ec2: EC2Client, wher
   ctx.ui.say(`AMI: ${id}`);
   ctx.ui.say(`Waiting for AMI ${id} to become ready${where.region ? ` in ${where.region}` : ''}...`);
   const image = await waitFor(`AMI ${id} to be available`, polling, ctx.signal, async () => {
-    const d = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ ImageIds: [id] }))).catch(() => undefined);
-    const i = d?.Images?.[0];
+    let d;
+    try {
+      d = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ ImageIds: [id] })));
+    } catch (err) {
+      // A new AMI may be unknown to EC2's reads for a moment; any other error is real.
+      if (Ec2Error.is(err, 'InvalidAMIID.NotFound')) return undefined;
+      throw err;
+    }
+    const i = d.Images?.[0];
     if (i?.State === 'failed' || i?.State === 'error') throw new Error(`AMI ${id} failed: ${i.StateReason?.Message ?? i.State}`);
     return i?.State === 'available' ? i : undefined;
   });
@@ -51,28 +59,39 @@ export async function makeImage(ctx: BuildContext<unknown>, ec2: EC2Client, wher
       await handle.release();
     },
     drop: async () => {
-      settled = true;
       await deregisterImage(ec2, id);
+      settled = true;
       await handle.release();
     },
   };
 }
 
-const tagList = (tags: Record<string, string>): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+export const tagList = (tags: Record<string, string>): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
-/** Tags an AMI and its snapshots (a copy does not carry the tags of its source). */
-export async function tagImage(ec2: EC2Client, made: MadeImage, tags: Record<string, string>, snapshotTags: Record<string, string>): Promise<void> {
-  const sdk = await ec2Sdk();
-  if (Object.keys(tags).length > 0) await call('CreateTags', () => ec2.send(new sdk.CreateTagsCommand({ Resources: [made.imageId], Tags: tagList(tags) })));
-  const snapshots = (made.image.BlockDeviceMappings ?? []).map((b) => b.Ebs?.SnapshotId).filter((s): s is string => s !== undefined);
-  if (snapshots.length > 0 && Object.keys(snapshotTags).length > 0) await call('CreateTags', () => ec2.send(new sdk.CreateTagsCommand({ Resources: snapshots, Tags: tagList(snapshotTags) })));
+/** The tags an AMI and its snapshots get as they are made: the template's, and the run's. */
+export function creationTags(tags: Record<string, string>, snapshotTags: Record<string, string>, runId: string): { TagSpecifications: { ResourceType: 'image' | 'snapshot'; Tags: Tag[] }[] } {
+  const run = { Key: 'kiln-run-id', Value: runId };
+  return {
+    TagSpecifications: [
+      { ResourceType: 'image', Tags: [...tagList(tags), run] },
+      { ResourceType: 'snapshot', Tags: [...tagList(snapshotTags), run] },
+    ],
+  };
 }
 
-/** ami_users and ami_groups: who may launch the AMI. */
-export async function shareImage(ec2: EC2Client, imageId: string, users: readonly string[], groups: readonly string[]): Promise<void> {
-  if (users.length === 0 && groups.length === 0) return;
+/** ami_users/ami_groups may launch the AMI; snapshot_users/snapshot_groups may make volumes of its snapshots. */
+export async function shareImage(ec2: EC2Client, made: MadeImage, who: { users: readonly string[]; groups: readonly string[]; snapshotUsers: readonly string[]; snapshotGroups: readonly string[] }): Promise<void> {
   const sdk = await ec2Sdk();
-  await call('ModifyImageAttribute', () =>
-    ec2.send(new sdk.ModifyImageAttributeCommand({ ImageId: imageId, LaunchPermission: { Add: [...users.map((UserId) => ({ UserId })), ...groups.map((g) => ({ Group: g as never }))] } })),
-  );
+  const perms = (users: readonly string[], groups: readonly string[]) => [...users.map((UserId) => ({ UserId })), ...groups.map((g) => ({ Group: g as 'all' }))];
+  if (who.users.length > 0 || who.groups.length > 0) {
+    await call('ModifyImageAttribute', () => ec2.send(new sdk.ModifyImageAttributeCommand({ ImageId: made.imageId, LaunchPermission: { Add: perms(who.users, who.groups) } })));
+  }
+  if (who.snapshotUsers.length === 0 && who.snapshotGroups.length === 0) return;
+  for (const b of made.image.BlockDeviceMappings ?? []) {
+    const snap = b.Ebs?.SnapshotId;
+    if (snap === undefined) continue;
+    await call('ModifySnapshotAttribute', () =>
+      ec2.send(new sdk.ModifySnapshotAttributeCommand({ SnapshotId: snap, Attribute: 'createVolumePermission', OperationType: 'add', CreateVolumePermission: { Add: perms(who.snapshotUsers, who.snapshotGroups) } })),
+    );
+  }
 }

@@ -10,9 +10,9 @@ import { readFile } from 'node:fs/promises';
 import type { EC2Client, Instance, Tag } from '@aws-sdk/client-ec2';
 import { builder, clearTemporaryKey, connectSsh, NoneCommunicator, prefetchSsh, temporaryKeyPair, type BuildContext, type Communicator, type PluginSet, type ResourceHandle, type TemporaryKeyPair } from '../../src/sdk/index.js';
 import { GENERATED, schema, type AmazonEbsConfig, type BlockDevice } from './config.js';
-import { call, ec2Client, ec2Sdk, type Ec2Access, type Ec2Where, type Polling } from './ec2.js';
-import { makeImage, shareImage, tagImage } from './images.js';
-import { deleteSecurityGroup, deregisterImage, waitForInstance } from './operations.js';
+import { call, ec2Client, ec2Sdk, Ec2Error, waitFor, type Ec2Access, type Ec2Where, type Polling } from './ec2.js';
+import { creationTags, makeImage, shareImage, tagList, type MadeImage } from './images.js';
+import { deleteSecurityGroup, deregisterImage, findInstanceByToken, terminateInstance, waitForInstance } from './operations.js';
 import { reapers, RESOURCE } from './reapers.js';
 import { cleanResourceName, fillActions } from './interpolate.js';
 import { resolveNetwork } from './network.js';
@@ -23,7 +23,6 @@ export const BUILDER_ID = 'mitchellh.amazonebs';
 
 type Ctx = BuildContext<AmazonEbsConfig>;
 
-const tagList = (tags: Record<string, string>): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
 function blockDeviceMappings(list: readonly BlockDevice[]) {
   return list.map((b) => ({
@@ -50,8 +49,10 @@ function blockDeviceMappings(list: readonly BlockDevice[]) {
 function polling(c: AmazonEbsConfig, defaultDeadlineMs: number): Polling {
   const envDelay = Number(process.env.AWS_POLL_DELAY_SECONDS);
   const envAttempts = Number(process.env.AWS_MAX_ATTEMPTS);
-  const delaySeconds = c.aws_polling?.delay_seconds ?? (Number.isFinite(envDelay) && envDelay >= 0 && process.env.AWS_POLL_DELAY_SECONDS ? envDelay : 2);
   const maxAttempts = c.aws_polling?.max_attempts ?? (Number.isInteger(envAttempts) && envAttempts > 0 ? envAttempts : Infinity);
+  // A count of attempts alone keeps the AWS SDK's 15 s between them, as in Packer; else kiln's 2 s.
+  const fallback = Number.isFinite(maxAttempts) ? 15 : 2;
+  const delaySeconds = c.aws_polling?.delay_seconds ?? (Number.isFinite(envDelay) && envDelay >= 0 && process.env.AWS_POLL_DELAY_SECONDS ? envDelay : fallback);
   return { delayMs: delaySeconds * 1000, maxAttempts, deadlineMs: c.state_timeout ?? defaultDeadlineMs };
 }
 
@@ -78,28 +79,31 @@ const uniqueName = (ctx: Ctx): string => `kiln_${ctx.runId.slice(0, 8)}_${random
 /** The run's tag on everything temporary, so a person (or kiln cleanup) can tell what made it. */
 const runTag = (ctx: Ctx): Tag => ({ Key: 'kiln-run-id', Value: ctx.runId });
 
-async function createKeyPair(ctx: Ctx, ec2: EC2Client, where: Ec2Where, key: TemporaryKeyPair): Promise<string> {
+async function createKeyPair(ctx: Ctx, ec2: EC2Client, where: Ec2Where, name: string, key: TemporaryKeyPair): Promise<void> {
   const sdk = await ec2Sdk();
-  const c = ctx.config;
-  const name = c.temporary_key_pair_name ?? c.ssh_temporary_key_pair_name ?? uniqueName(ctx);
-  const handle = await ctx.resources.record(RESOURCE.keyPair, `EC2 key pair ${name} in ${where.region}`, { ...where, keyName: name });
+  const handle = await ctx.resources.record(RESOURCE.keyPair, `EC2 key pair ${name} in ${where.region}`, { ...where, keyName: name, runId: ctx.runId });
+  let keyPairId: string | undefined;
   ctx.cleanup.push(`delete key pair ${name}`, async () => {
-    ctx.ui.say('Deleting temporary keypair...');
-    await call('DeleteKeyPair', () => ec2.send(new sdk.DeleteKeyPairCommand({ KeyName: name })));
+    // Only the one this build imported: a failed import (the name was taken) deletes nothing.
+    if (keyPairId !== undefined) {
+      ctx.ui.say('Deleting temporary keypair...');
+      await call('DeleteKeyPair', () => ec2.send(new sdk.DeleteKeyPairCommand({ KeyPairId: keyPairId })));
+    }
     await handle.release();
   });
   ctx.ui.say(`Creating temporary keypair: ${name}`);
-  await call('ImportKeyPair', () =>
+  const r = await call('ImportKeyPair', () =>
     ec2.send(new sdk.ImportKeyPairCommand({ KeyName: name, PublicKeyMaterial: Buffer.from(key.publicKey), TagSpecifications: [{ ResourceType: 'key-pair', Tags: [runTag(ctx)] }] })),
   );
-  return name;
+  keyPairId = r.KeyPairId;
+  await handle.update({ keyPairId });
 }
 
 async function createSecurityGroup(ctx: Ctx, ec2: EC2Client, where: Ec2Where, vpcId: string | undefined): Promise<string> {
   const sdk = await ec2Sdk();
   const c = ctx.config;
   const name = uniqueName(ctx);
-  const handle = await ctx.resources.record(RESOURCE.securityGroup, `EC2 security group ${name} in ${where.region}`, { ...where, groupName: name, ...(vpcId !== undefined && { vpcId }) });
+  const handle = await ctx.resources.record(RESOURCE.securityGroup, `EC2 security group ${name} in ${where.region}`, { ...where, groupName: name, runId: ctx.runId, ...(vpcId !== undefined && { vpcId }) });
   let groupId: string | undefined;
   ctx.cleanup.push(`delete security group ${name}`, async () => {
     if (groupId !== undefined) {
@@ -127,11 +131,25 @@ async function createSecurityGroup(ctx: Ctx, ec2: EC2Client, where: Ec2Where, vp
     // Packer's default: SSH from anywhere, for the life of the build, with a key made for it.
     const cidrs = c.temporary_security_group_source_cidrs.length > 0 ? c.temporary_security_group_source_cidrs : ['0.0.0.0/0'];
     ctx.ui.say(`Authorizing access to port ${port} from [${cidrs.join(' ')}] in the temporary security groups...`);
-    await call('AuthorizeSecurityGroupIngress', () =>
-      ec2.send(new sdk.AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: cidrs.map((CidrIp) => ({ CidrIp })) }] })),
-    );
+    const rule = { GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: cidrs.map((CidrIp) => ({ CidrIp })) }] };
+    await untilKnown(`security group ${groupId}`, ctx.signal, () => call('AuthorizeSecurityGroupIngress', () => ec2.send(new sdk.AuthorizeSecurityGroupIngressCommand(rule))));
   }
   return groupId;
+}
+
+/**
+ * EC2's reads and writes catch up with a new resource after a moment: a call that names one just
+ * created may get "not found". Such answers are retried for half a minute.
+ */
+function untilKnown<T>(what: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  return waitFor(`EC2 to know ${what}`, { delayMs: 1000, maxAttempts: 30, deadlineMs: 30_000 }, signal, async () => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Ec2Error.is(err, 'InvalidGroup.NotFound', 'InvalidKeyPair.NotFound')) return undefined;
+      throw err;
+    }
+  });
 }
 
 async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, filled: Filled, imageId: string, keyName: string | undefined, groupIds: string[], subnetId: string | undefined): Promise<Instance> {
@@ -141,19 +159,23 @@ async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, filled: Fi
   const handle: ResourceHandle = await ctx.resources.record(RESOURCE.instance, `EC2 instance from ${imageId} in ${where.region}`, { ...where, clientToken });
   let instanceId: string | undefined;
   ctx.cleanup.push('terminate the source instance', async () => {
-    if (instanceId !== undefined) {
+    // RunInstances may have been accepted though its answer never came: the token finds it.
+    const id = instanceId ?? (launching ? await findInstanceByToken(ec2, clientToken) : undefined);
+    if (id !== undefined) {
       ctx.ui.say('Terminating the source AWS instance...');
-      await call('TerminateInstances', () => ec2.send(new sdk.TerminateInstancesCommand({ InstanceIds: [instanceId!] })));
       // The security group and key pair go next: EC2 frees the group only once the instance is gone.
-      await waitForInstance(ec2, instanceId, 'terminated', polling(c, 10 * 60_000), AbortSignal.timeout(10 * 60_000));
+      await terminateInstance(ec2, id, true, AbortSignal.timeout(11 * 60_000));
     }
     await handle.release();
   });
   const userData = c.user_data ?? (c.user_data_file !== undefined ? await readFile(c.user_data_file, 'utf8') : undefined);
   const runTags = { Name: 'Packer Builder', ...filled.runTags };
-  const network = c.associate_public_ip_address !== undefined;
+  // Packer's rule: only a public address asked for needs the network interface spelled out.
+  const network = c.associate_public_ip_address === true;
   ctx.ui.say('Launching a source AWS instance...');
-  const r = await call('RunInstances', () =>
+  let launching = true;
+  // The same client token makes a repeated request the same launch, so a retry cannot start two.
+  const r = await untilKnown('the key pair and security group', ctx.signal, () => call('RunInstances', () =>
     ec2.send(
       new sdk.RunInstancesCommand({
         ImageId: imageId,
@@ -164,7 +186,7 @@ async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, filled: Fi
         ...(keyName !== undefined && { KeyName: keyName }),
         // A public address on request needs the network interface spelled out (EC2's rule).
         ...(network
-          ? { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: c.associate_public_ip_address, DeleteOnTermination: true, Groups: groupIds, ...(subnetId !== undefined && { SubnetId: subnetId }) }] }
+          ? { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: true, DeleteOnTermination: true, Groups: groupIds, ...(subnetId !== undefined && { SubnetId: subnetId }) }] }
           : { SecurityGroupIds: groupIds, ...(subnetId !== undefined && { SubnetId: subnetId }) }),
         ...(c.availability_zone !== undefined && { Placement: { AvailabilityZone: c.availability_zone } }),
         ...(c.iam_instance_profile !== undefined && { IamInstanceProfile: { Name: c.iam_instance_profile } }),
@@ -179,7 +201,8 @@ async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, filled: Fi
         ],
       }),
     ),
-  );
+  ));
+  launching = false;
   instanceId = r.Instances?.[0]?.InstanceId;
   if (instanceId === undefined) throw new Error('EC2 RunInstances answered without an instance id');
   await handle.update({ instanceId });
@@ -189,20 +212,24 @@ async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, filled: Fi
   return waitForInstance(ec2, instanceId, 'running', polling(c, 10 * 60_000), ctx.signal);
 }
 
-/** force_deregister: the AMIs of this account already named ami_name go first (their snapshots too with force_delete_snapshot). */
-async function deregisterExisting(ctx: Ctx, ec2: EC2Client, amiName: string): Promise<void> {
+/**
+ * force_deregister: the AMIs of this account already named ami_name go first, in the build
+ * region and in every ami_regions region (their snapshots too with force_delete_snapshot).
+ */
+async function deregisterExisting(ctx: Ctx, access: Ec2Access, amiName: string): Promise<void> {
   const sdk = await ec2Sdk();
   const c = ctx.config;
-  const r = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [amiName] }] })));
-  for (const image of r.Images ?? []) {
-    ctx.ui.say(`Deregistered AMI ${image.Name}, id: ${image.ImageId}`);
-    await call('DeregisterImage', () => ec2.send(new sdk.DeregisterImageCommand({ ImageId: image.ImageId! })));
-    if (!c.force_delete_snapshot) continue;
-    for (const b of image.BlockDeviceMappings ?? []) {
-      const snap = b.Ebs?.SnapshotId;
-      if (snap === undefined) continue;
-      ctx.ui.say(`Deleted snapshot: ${snap}`);
-      await call('DeleteSnapshot', () => ec2.send(new sdk.DeleteSnapshotCommand({ SnapshotId: snap })));
+  for (const region of [...new Set([c.region, ...c.ami_regions])]) {
+    const ec2 = await ec2Client({ ...access, region });
+    try {
+      const r = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [amiName] }] })));
+      for (const image of r.Images ?? []) {
+        if (c.force_delete_snapshot) await deregisterImage(ec2, image.ImageId!);
+        else await call('DeregisterImage', () => ec2.send(new sdk.DeregisterImageCommand({ ImageId: image.ImageId! })));
+        ctx.ui.say(`Deregistered AMI ${image.Name}, id: ${image.ImageId}${region === c.region ? '' : ` in ${region}`}`);
+      }
+    } finally {
+      ec2.destroy();
     }
   }
 }
@@ -210,7 +237,7 @@ async function deregisterExisting(ctx: Ctx, ec2: EC2Client, amiName: string): Pr
 /**
  * The AMIs: the instance's, then with encrypt_boot its encrypted copy under ami_name (the
  * unencrypted one, made under a name of its own, is deleted), then the copies in ami_regions.
- * Returns region → AMI id of the ones kept.
+ * Every AMI and snapshot is tagged as it is made. Returns region → AMI id of the ones kept.
  */
 async function createImages(ctx: Ctx, ec2: EC2Client, where: Ec2Where, access: Ec2Access, filled: Filled, instanceId: string): Promise<Record<string, string>> {
   const sdk = await ec2Sdk();
@@ -218,6 +245,8 @@ async function createImages(ctx: Ctx, ec2: EC2Client, where: Ec2Where, access: E
   const p = polling(c, 60 * 60_000);
   const encrypt = c.encrypt_boot === true;
   const description = filled.description !== undefined ? { Description: filled.description } : {};
+  const tags = creationTags(filled.tags, filled.snapshotTags, ctx.runId);
+  const share = { users: c.ami_users, groups: c.ami_groups, snapshotUsers: c.snapshot_users, snapshotGroups: c.snapshot_groups };
   const firstName = encrypt ? `kiln-unencrypted-${randomBytes(6).toString('hex')}` : filled.amiName;
   ctx.ui.say(`Creating AMI ${firstName} from instance ${instanceId}`);
   const first = await makeImage(ctx, ec2, where, firstName, p, async () => {
@@ -228,52 +257,55 @@ async function createImages(ctx: Ctx, ec2: EC2Client, where: Ec2Where, access: E
           Name: firstName,
           ...description,
           ...(c.ami_block_device_mappings.length > 0 && { BlockDeviceMappings: blockDeviceMappings(c.ami_block_device_mappings) }),
-          // Tagged as it is made, so no AMI of this build ever exists untagged.
-          ...(!encrypt && {
-            TagSpecifications: [
-              ...(Object.keys(filled.tags).length > 0 ? [{ ResourceType: 'image' as const, Tags: tagList(filled.tags) }] : []),
-              ...(Object.keys(filled.snapshotTags).length > 0 ? [{ ResourceType: 'snapshot' as const, Tags: tagList(filled.snapshotTags) }] : []),
-            ],
-          }),
+          // The unencrypted step of encrypt_boot carries only the run's tag.
+          ...(encrypt ? creationTags({}, {}, ctx.runId) : tags),
         }),
       ),
     );
     return r.ImageId!;
   });
+  // A repeated CopyImage with the same token is the same copy, so an SDK retry cannot make two.
+  const copy = (client: EC2Client, region: string, source: string, kms: string | undefined) =>
+    call('CopyImage', () =>
+      client.send(
+        new sdk.CopyImageCommand({
+          SourceImageId: source,
+          SourceRegion: c.region,
+          Name: filled.amiName,
+          ...description,
+          ...(encrypt && { Encrypted: true, ...(kms && { KmsKeyId: kms }) }),
+          ClientToken: `kiln-${ctx.runId}-${region}-${source}`.slice(0, 64),
+          ...tags,
+        }),
+      ),
+    ).then((r) => r.ImageId!);
   let final = first;
   if (encrypt) {
     ctx.ui.say(`Copying AMI ${first.imageId} to an encrypted AMI ${filled.amiName}${c.kms_key_id ? ` with key ${c.kms_key_id}` : ''}`);
-    final = await makeImage(ctx, ec2, where, filled.amiName, p, async () => {
-      const r = await call('CopyImage', () =>
-        ec2.send(new sdk.CopyImageCommand({ SourceImageId: first.imageId, SourceRegion: c.region, Name: filled.amiName, ...description, Encrypted: true, ...(c.kms_key_id !== undefined && { KmsKeyId: c.kms_key_id }) })),
-      );
-      return r.ImageId!;
-    });
+    final = await makeImage(ctx, ec2, where, filled.amiName, p, () => copy(ec2, c.region, first.imageId, c.kms_key_id));
     ctx.ui.say(`Deleting the unencrypted AMI ${first.imageId} and its snapshots`);
     await first.drop();
-    await tagImage(ec2, final, filled.tags, filled.snapshotTags);
   }
-  if (c.ami_users.length > 0 || c.ami_groups.length > 0) ctx.ui.say('Modifying attributes on AMI...');
-  await shareImage(ec2, final.imageId, c.ami_users, c.ami_groups);
+  if (c.ami_users.length > 0 || c.ami_groups.length > 0 || c.snapshot_users.length > 0 || c.snapshot_groups.length > 0) ctx.ui.say('Modifying attributes on AMI...');
+  await shareImage(ec2, final, share);
 
   const targets = [...new Set(c.ami_regions)].filter((r) => r !== c.region);
   if (targets.length > 0) ctx.ui.say(`Copying AMI (${final.imageId}) to other regions: ${targets.join(', ')}`);
-  const copies = await Promise.all(
+  // Every region settles before any failure is reported: the cleanup of each copy is then in
+  // place, and no region is still making an AMI while the build unwinds.
+  const settled = await Promise.allSettled(
     targets.map(async (region) => {
       const regional = await ec2Client({ ...access, region });
       ctx.cleanup.push(`close the EC2 client of ${region}`, () => regional.destroy());
-      const copy = await makeImage(ctx, regional, { ...where, region }, filled.amiName, p, async () => {
-        const kms = c.region_kms_key_ids[region];
-        const r = await call('CopyImage', () =>
-          regional.send(new sdk.CopyImageCommand({ SourceImageId: final.imageId, SourceRegion: c.region, Name: filled.amiName, ...description, ...(encrypt && { Encrypted: true, ...(kms !== undefined && { KmsKeyId: kms }) }) })),
-        );
-        return r.ImageId!;
-      });
-      await tagImage(regional, copy, filled.tags, filled.snapshotTags);
-      await shareImage(regional, copy.imageId, c.ami_users, c.ami_groups);
-      return [region, copy] as const;
+      // "" in region_kms_key_ids means that region's default key, as in Packer.
+      const made = await makeImage(ctx, regional, { ...where, region }, filled.amiName, p, () => copy(regional, region, final.imageId, c.region_kms_key_ids[region]));
+      await shareImage(regional, made, share);
+      return [region, made] as const;
     }),
   );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const copies = settled.map((r) => (r as PromiseFulfilledResult<readonly [string, MadeImage]>).value);
   const amis: Record<string, string> = {};
   if (c.skip_save_build_region && targets.length > 0) {
     ctx.ui.say(`Deleting the AMI in the build region ${c.region} (skip_save_build_region)`);
@@ -282,9 +314,9 @@ async function createImages(ctx: Ctx, ec2: EC2Client, where: Ec2Where, access: E
     await final.keep();
     amis[c.region] = final.imageId;
   }
-  for (const [region, copy] of copies) {
-    await copy.keep();
-    amis[region] = copy.imageId;
+  for (const [region, made] of copies) {
+    await made.keep();
+    amis[region] = made.imageId;
   }
   return amis;
 }
@@ -328,7 +360,7 @@ const amazonEbs = builder({
     const ssh = (c.communicator ?? 'ssh') === 'ssh';
     if (ssh) prefetchSsh();
     const where: Ec2Where = { region: c.region, ...(c.custom_endpoint_ec2 !== undefined && { endpoint: c.custom_endpoint_ec2 }), ...(c.profile !== undefined && { profile: c.profile }) };
-    const access: Ec2Access = { ...where, ...(c.access_key !== undefined && { accessKey: c.access_key }), ...(c.secret_key !== undefined && { secretKey: c.secret_key }), ...(c.token !== undefined && { token: c.token }), ...(c.max_retries !== undefined && { maxRetries: c.max_retries }) };
+    const access: Ec2Access = { ...where, ...(c.insecure_skip_tls_verify && { insecure: true }), ...(c.access_key !== undefined && { accessKey: c.access_key }), ...(c.secret_key !== undefined && { secretKey: c.secret_key }), ...(c.token !== undefined && { token: c.token }), ...(c.max_retries !== undefined && { maxRetries: c.max_retries }) };
     const ec2 = await ctx.step('connect to EC2', async () => {
       const client = await ec2Client(access);
       ctx.cleanup.push('close the EC2 client', () => client.destroy());
@@ -357,8 +389,11 @@ const amazonEbs = builder({
       });
     }
 
-    const tempKey = usesTemporaryKey(c) ? await ctx.step('create temporary SSH key', () => temporaryKeyPair(ctx, c)) : undefined;
-    const keyName = tempKey ? await ctx.step('create key pair', () => createKeyPair(ctx, ec2, where, tempKey)) : c.ssh_keypair_name;
+    // One name for the EC2 key pair and the key's comment, which ssh_clear_authorized_keys looks for.
+    const tempKeyName = usesTemporaryKey(c) ? (c.temporary_key_pair_name ?? c.ssh_temporary_key_pair_name ?? uniqueName(ctx)) : undefined;
+    const tempKey = tempKeyName !== undefined ? await ctx.step('create temporary SSH key', () => temporaryKeyPair(ctx, { ...c, temporary_key_pair_name: tempKeyName })) : undefined;
+    if (tempKey) await ctx.step('create key pair', () => createKeyPair(ctx, ec2, where, tempKey.name, tempKey));
+    const keyName = tempKey?.name ?? c.ssh_keypair_name;
 
     const net = await ctx.step('find network', () => resolveNetwork(ec2, c));
     const groupIds = net.groupIds.length > 0 ? net.groupIds : [await ctx.step('create security group', () => createSecurityGroup(ctx, ec2, where, net.vpcId))];
@@ -380,15 +415,18 @@ const amazonEbs = builder({
       ctx.ui.say('skip_create_ami = true: no AMI is made');
       return undefined;
     }
-    if (!c.disable_stop_instance) {
-      await ctx.step('stop instance', async () => {
+    await ctx.step('stop instance', async () => {
+      if (c.disable_stop_instance) {
+        // Packer's meaning: a provisioner shuts the machine down; the AMI still waits for it.
+        ctx.ui.say('Automatic instance stop disabled. Please stop instance manually.');
+      } else {
         ctx.ui.say('Stopping the source instance...');
         await call('StopInstances', () => ec2.send(new sdk.StopInstancesCommand({ InstanceIds: [instanceId] })));
-        ctx.ui.say('Waiting for the instance to stop...');
-        await waitForInstance(ec2, instanceId, 'stopped', polling(c, 10 * 60_000), ctx.signal);
-      });
-    }
-    if (c.force_deregister) await ctx.step('deregister existing AMI', () => deregisterExisting(ctx, ec2, filled.amiName));
+      }
+      ctx.ui.say('Waiting for the instance to stop...');
+      await waitForInstance(ec2, instanceId, 'stopped', polling(c, 10 * 60_000), ctx.signal);
+    });
+    if (c.force_deregister) await ctx.step('deregister existing AMI', () => deregisterExisting(ctx, access, filled.amiName));
     const amis = await ctx.step('create AMI', () => createImages(ctx, ec2, where, access, filled, instanceId));
     const regions = Object.keys(amis).sort();
     return {

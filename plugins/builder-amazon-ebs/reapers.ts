@@ -7,7 +7,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Reaper } from '../../src/sdk/index.js';
 import { call, ec2Client, ec2Sdk, type Ec2Where } from './ec2.js';
-import { deleteSecurityGroup, deregisterImage, waitForInstance } from './operations.js';
+import { deleteSecurityGroup, deregisterImage, findInstanceByToken, terminateInstance } from './operations.js';
 
 export const RESOURCE = {
   instance: 'aws.instance',
@@ -40,24 +40,13 @@ async function withClient(data: Record<string, unknown>, fn: (ec2: EC2Client) =>
 
 const reapInstance: Reaper = (data, signal) =>
   withClient(data, async (ec2) => {
-    const sdk = await ec2Sdk();
-    let id = str(data, 'instanceId');
     const token = str(data, 'clientToken');
-    if (id === undefined && token !== undefined) {
-      const r = await call('DescribeInstances', () => ec2.send(new sdk.DescribeInstancesCommand({ Filters: [{ Name: 'client-token', Values: [token] }] })));
-      id = r.Reservations?.flatMap((x) => x.Instances ?? []).find((i) => i.State?.Name !== 'terminated')?.InstanceId;
-    }
-    if (id === undefined) return;
-    const instanceId = id;
-    try {
-      await call('TerminateInstances', () => ec2.send(new sdk.TerminateInstancesCommand({ InstanceIds: [instanceId] })));
-    } catch (err) {
-      if ((err as { code?: string }).code === 'InvalidInstanceID.NotFound') return;
-      throw err;
-    }
-    // Its security group can only go once it is gone.
-    await waitForInstance(ec2, instanceId, 'terminated', { delayMs: 2000, maxAttempts: Infinity, deadlineMs: 10 * 60_000 }, signal);
+    const id = str(data, 'instanceId') ?? (token !== undefined ? await findInstanceByToken(ec2, token) : undefined);
+    if (id !== undefined) await terminateInstance(ec2, id, false, signal);
   });
+
+/** A filter on the run's own tag, so a name another run (or a person) reused is never taken for ours. */
+const runFilter = (data: Record<string, unknown>) => ({ Name: 'tag:kiln-run-id', Values: [str(data, 'runId') ?? '-'] });
 
 const reapSecurityGroup: Reaper = (data, signal) =>
   withClient(data, async (ec2) => {
@@ -65,7 +54,7 @@ const reapSecurityGroup: Reaper = (data, signal) =>
     let id = str(data, 'groupId');
     const name = str(data, 'groupName');
     if (id === undefined && name !== undefined) {
-      const r = await call('DescribeSecurityGroups', () => ec2.send(new sdk.DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [name] }] })));
+      const r = await call('DescribeSecurityGroups', () => ec2.send(new sdk.DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [name] }, runFilter(data)] })));
       id = r.SecurityGroups?.[0]?.GroupId;
     }
     if (id !== undefined) await deleteSecurityGroup(ec2, id, signal);
@@ -74,23 +63,25 @@ const reapSecurityGroup: Reaper = (data, signal) =>
 const reapKeyPair: Reaper = (data) =>
   withClient(data, async (ec2) => {
     const sdk = await ec2Sdk();
+    let id = str(data, 'keyPairId');
     const name = str(data, 'keyName');
-    if (name === undefined) throw new Error('the record names no key pair');
-    await call('DeleteKeyPair', () => ec2.send(new sdk.DeleteKeyPairCommand({ KeyName: name })));
+    if (id === undefined && name !== undefined) {
+      const r = await call('DescribeKeyPairs', () => ec2.send(new sdk.DescribeKeyPairsCommand({ Filters: [{ Name: 'key-name', Values: [name] }, runFilter(data)] })));
+      id = r.KeyPairs?.[0]?.KeyPairId;
+    }
+    // Only the key pair this run imported: one of that name the build did not make stays.
+    if (id !== undefined) await call('DeleteKeyPair', () => ec2.send(new sdk.DeleteKeyPairCommand({ KeyPairId: id })));
   });
 
 const reapImage: Reaper = (data) =>
   withClient(data, async (ec2) => {
     const sdk = await ec2Sdk();
-    let id = str(data, 'imageId');
     const name = str(data, 'name');
-    if (id === undefined && name !== undefined) {
-      // Only a pending or failed AMI of that name can be this build's: an available one with that
-      // name existed before (the name was checked free when the build began) or was finished.
-      const r = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [name] }] })));
-      id = r.Images?.find((i) => i.State !== 'available')?.ImageId;
-    }
-    if (id !== undefined) await deregisterImage(ec2, id);
+    if (str(data, 'runId') === undefined || name === undefined) throw new Error('the record names no run or AMI name');
+    // Only an AMI tagged with this run: one of that name from another run is left alone.
+    const r = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [name] }, runFilter(data)] })));
+    const known = str(data, 'imageId');
+    for (const image of r.Images ?? []) if (known === undefined || image.ImageId === known) await deregisterImage(ec2, image.ImageId!);
   });
 
 export const reapers: Readonly<Record<string, Reaper>> = {

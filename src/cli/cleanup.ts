@@ -11,6 +11,9 @@ import { CORE_REAPERS } from '../state/reapers.js';
 import { unlinkSync } from 'node:fs';
 import { ExitCode } from './output.js';
 
+/** How long one reaper may take: a cloud instance can take minutes to terminate (its group waits for it). */
+const REAPER_TIMEOUT_MS = 12 * 60_000;
+
 export interface CleanupFlags {
   run?: string;
   dryRun?: boolean;
@@ -58,7 +61,7 @@ export async function cleanupCommand(flags: CleanupFlags): Promise<void> {
         const owner = r.data.owner as { kind?: ComponentKind; type?: string; module?: string } | undefined;
         const reaper = CORE_REAPERS[r.kind] ?? (owner?.kind && owner.type ? await (await registryFor(owner.module)).reaper({ kind: owner.kind, type: owner.type }, r.kind) : undefined);
         if (!reaper) throw new Error(`no plugin knows how to remove resources of kind "${r.kind}"${owner?.module ? ` (owner: ${owner.type} from ${owner.module})` : ''}`);
-        await reaper(r.data, AbortSignal.timeout(120_000));
+        await reaper(r.data, AbortSignal.timeout(REAPER_TIMEOUT_MS));
         process.stdout.write(`  removed ${r.kind}: ${r.description}\n`);
         removed++;
       } catch (err) {

@@ -7,17 +7,23 @@ export class CancelledError extends Error {
   }
 }
 
-/** Waits `ms`, or rejects with a CancelledError as soon as `signal` aborts. */
+/** Why `signal` ended a wait: its own timeout says so; anything else is a cancelled build. */
+function abortError(signal: AbortSignal): Error {
+  const r: unknown = signal.reason;
+  return r instanceof Error && r.name === 'TimeoutError' ? r : new CancelledError();
+}
+
+/** Waits `ms`, or rejects as soon as `signal` aborts (a CancelledError, or the signal's TimeoutError). */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new CancelledError());
+    if (signal.aborted) return reject(abortError(signal));
     const t = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = (): void => {
       clearTimeout(t);
-      reject(new CancelledError());
+      reject(abortError(signal));
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });

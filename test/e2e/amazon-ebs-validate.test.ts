@@ -64,6 +64,15 @@ describe('amazon-ebs validate', () => {
     expect(r.stderr).toContain('"{{.SourceImage}}" is not something kiln fills in here');
   });
 
+  it('takes "" as unset (Go\'s zero value), lets an explicit subnet or group win over its filter, and wants owners in source_ami_filter', () => {
+    expect(validate(`${VALID}  subnet_id = ""\n  kms_key_id = ""\n  ssh_keypair_name = ""\n  iam_instance_profile = ""\n`).code).toBe(0);
+    expect(validate(`${VALID}  subnet_id = "subnet-1"\n  subnet_filter {\n    filters = {\n      "tag:Tier" = "build"\n    }\n  }\n  security_group_id = "sg-1"\n  temporary_security_group_source_cidrs = ["10.0.0.0/8"]\n`).code).toBe(0);
+    const r = validate(VALID.replace('  source_ami = "ami-0123456789abcdef0"\n', '  source_ami_filter {\n    filters = {\n      name = "debian-*"\n    }\n  }\n'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('source_ami_filter must name owners');
+    expect(validate(`${VALID}  temporary_security_group_source_cidrs = ["everywhere"]\n`).stderr).toContain('"everywhere" is not an IPv4 CIDR block');
+  });
+
   it('checks the settings that go together', () => {
     const r = validate(`${VALID}  access_key = "AKIAEXAMPLE"\n  user_data = "x"\n  user_data_file = "y"\n  ssh_keypair_name = "mine"\n`);
     expect(r.code).toBe(1);

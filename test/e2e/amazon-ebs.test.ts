@@ -151,8 +151,10 @@ describe.skipIf(skip)('amazon-ebs builder (EC2 emulator)', () => {
   ami_regions = ["us-west-2", "eu-west-1"]
   region_kms_key_ids = {
     "us-west-2" = "alias/golden-us-west-2"
+    "eu-west-1" = ""
   }
   ami_users = ["210987654321"]
+  snapshot_users = ["210987654321"]
   snapshot_tags = {
     Name = "golden-snap"
   }
@@ -188,6 +190,7 @@ describe.skipIf(skip)('amazon-ebs builder (EC2 emulator)', () => {
           expect(snap).toMatchObject({ Encrypted: true, KmsKeyId: kms[region] });
           expect(Object.fromEntries((snap.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({ Name: 'golden-snap' });
           expect(emu.state().images.find((i) => i.id === id)).toMatchObject({ launchPermission: { userIds: ['210987654321'] } });
+          expect(emu.state().snapshots.find((x) => x.id === snap.SnapshotId)).toMatchObject({ createVolumeUserIds: ['210987654321'], tags: { 'kiln-run-id': expect.any(String) } });
         } finally {
           ec2.destroy();
         }
@@ -260,6 +263,24 @@ describe.skipIf(skip)('amazon-ebs builder (EC2 emulator)', () => {
       rmSync(keyDir, { recursive: true, force: true });
     }
   }, 300_000);
+
+  it('a temporary_key_pair_name already taken fails the build and leaves the key pair that had the name', async () => {
+    const { EC2Client, ImportKeyPairCommand, DeleteKeyPairCommand } = await import('@aws-sdk/client-ec2');
+    const ssh2 = (await import('ssh2')).default;
+    const ec2 = new EC2Client({ region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'AKIAKILNE2E', secretAccessKey: 'x' } });
+    await ec2.send(new ImportKeyPairCommand({ KeyName: 'ci-key', PublicKeyMaterial: Buffer.from(ssh2.utils.generateKeyPairSync('ed25519').public) }));
+    const ws = workspace({ 'taken.pkr.hcl': template({ amiName: 'golden-e2e-taken-key', provisioners: '', extra: 'temporary_key_pair_name = "ci-key"' }) });
+    try {
+      const r = await kilnAsync(['build', 'taken.pkr.hcl'], { cwd: ws.dir, env: env(ws.dir) });
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).toContain('EC2 ImportKeyPair failed: InvalidKeyPair.Duplicate');
+      expect(emu.state().keyPairs.map((k) => k.name)).toEqual(['ci-key']);
+    } finally {
+      ws.cleanup();
+      await ec2.send(new DeleteKeyPairCommand({ KeyName: 'ci-key' }));
+      ec2.destroy();
+    }
+  }, 120_000);
 
   it('a failing provisioner leaves no instance, security group, key pair or AMI', async () => {
     const ws = workspace({

@@ -39,7 +39,8 @@ function sendSignal(channel: ClientChannel, name: 'TERM' | 'KILL'): void {
   const c = channel as unknown as ChannelInternals;
   try {
     if (c.writable) channel.signal(name);
-    else if (c.outgoing?.state === 'eof' && c.outgoing.id !== undefined) c._client?._protocol?.signal?.(c.outgoing.id, name);
+    // Not writable: stdin was ended (state "eof"), or is still draining after end() ("open").
+    else if ((c.outgoing?.state === 'eof' || c.outgoing?.state === 'open') && c.outgoing.id !== undefined) c._client?._protocol?.signal?.(c.outgoing.id, name);
   } catch {
     // the channel is closing already
   }

@@ -387,6 +387,40 @@ export const imageActions: Record<string, Handler> = {
     return { snapshotSet: snaps.map(snapshotXml) };
   },
 
+  /** createVolumePermission add/remove, by UserId and Group lists or the structured form the SDK sends. */
+  ModifySnapshotAttribute(ctx, p) {
+    const id = p.required('SnapshotId');
+    const snap = ctx.region.snapshots.get(id);
+    if (!snap) throw notFound.snapshot(id);
+    if (snap.ownerId !== ctx.accountId) throw new Ec2Error('AuthFailure', `Not authorized for snapshot:${id}`, 401);
+    const attribute = p.str('Attribute') ?? 'createVolumePermission';
+    if (attribute !== 'createVolumePermission') throw invalidParameter(`Value (${attribute}) for parameter attribute is invalid.`);
+    const users = new Set(snap.createVolumeUserIds ?? []);
+    const groups = new Set(snap.createVolumeGroups ?? []);
+    const perm = p.sub('CreateVolumePermission');
+    const add = perm.structs('Add');
+    const drop = perm.structs('Remove');
+    const remove = p.str('OperationType') === 'remove';
+    // The old flat form (UserId.N, UserGroup.N with OperationType) and the structured one.
+    for (const u of p.list('UserId')) (remove ? users.delete(u) : users.add(u));
+    for (const g of p.list('UserGroup')) (remove ? groups.delete(g) : groups.add(g));
+    for (const x of add) {
+      const u = x.str('UserId');
+      const g = x.str('Group');
+      if (u) users.add(u);
+      if (g) groups.add(g);
+    }
+    for (const x of drop) {
+      const u = x.str('UserId');
+      const g = x.str('Group');
+      if (u) users.delete(u);
+      if (g) groups.delete(g);
+    }
+    snap.createVolumeUserIds = [...users];
+    snap.createVolumeGroups = [...groups];
+    return { return: true };
+  },
+
   async DeleteSnapshot(ctx, p) {
     const id = p.required('SnapshotId');
     if (!isWellFormed('snap', id)) throw new Ec2Error('InvalidSnapshotID.Malformed', `Invalid id: "${id}"`);

@@ -35,7 +35,7 @@ export interface Ec2EmulatorState {
   securityGroups: { id: string; region: string; name: string; tags: Record<string, string> }[];
   keyPairs: { name: string; id: string; region: string }[];
   images: { id: string; region: string; name: string; state: string; tags: Record<string, string>; snapshotIds: string[]; launchPermission: { userIds: string[]; groups: string[] } }[];
-  snapshots: { id: string; region: string; tags: Record<string, string> }[];
+  snapshots: { id: string; region: string; tags: Record<string, string>; createVolumeUserIds: string[]; createVolumeGroups: string[] }[];
 }
 
 export interface RegisterImageOptions {
@@ -179,7 +179,7 @@ export async function startEc2Emulator(opts: Ec2EmulatorOptions = {}): Promise<E
             launchPermission: { userIds: [...i.launchUserIds], groups: [...i.launchGroups] },
           })),
         ),
-        snapshots: all.flatMap((r) => [...r.snapshots.values()].map((s) => ({ id: s.id, region: r.name, tags: { ...s.tags } }))),
+        snapshots: all.flatMap((r) => [...r.snapshots.values()].map((s) => ({ id: s.id, region: r.name, tags: { ...s.tags }, createVolumeUserIds: [...(s.createVolumeUserIds ?? [])], createVolumeGroups: [...(s.createVolumeGroups ?? [])] }))),
       };
     },
 

@@ -73,6 +73,9 @@ export interface Snapshot extends Tagged {
   /** Set by an encrypting CopyImage; EC2 uses the account's default key when none is named. */
   encrypted?: boolean;
   kmsKeyId?: string;
+  /** Accounts (and groups, "all") allowed to make volumes of it: ModifySnapshotAttribute. */
+  createVolumeUserIds?: string[];
+  createVolumeGroups?: string[];
   ownerId: string;
   volumeId: string;
   volumeSize: number;
