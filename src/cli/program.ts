@@ -56,6 +56,13 @@ function program(): Command {
     .option('--dry-run', 'list what would be removed; remove nothing')
     .action(async (flags) => (await import('./cleanup.js')).cleanupCommand(flags));
 
+  p.command('init')
+    .argument('[dir]', 'where to write the template (default: the current folder)')
+    .description('list the starter templates, or copy one (--template NAME) to start from')
+    .option('--template <name>', 'the starter template to copy')
+    .option('--force', 'overwrite files that are already there')
+    .action(async (dir: string | undefined, flags) => (await import('./init.js')).initCommand(dir, flags));
+
   addVarFlags(p.command('console').argument('[path]', 'template file or directory'))
     .description('evaluate expressions against a template (a REPL on a terminal)')
     .option('--eval <expr>', 'evaluate this expression and exit (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
