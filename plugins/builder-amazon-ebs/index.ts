@@ -12,7 +12,7 @@ import { builder, clearTemporaryKey, connectSsh, NoneCommunicator, prefetchSsh, 
 import { GENERATED, schema, type AmazonEbsConfig, type BlockDevice } from './config.js';
 import { call, ec2Client, ec2Sdk, Ec2Error, waitFor, type Ec2Access, type Ec2Where, type Polling } from './ec2.js';
 import { creationTags, makeImage, shareImage, tagList, type MadeImage } from './images.js';
-import { deleteSecurityGroup, deregisterImage, findInstanceByToken, terminateInstance, waitForInstance } from './operations.js';
+import { deleteLeftVolumes, deleteSecurityGroup, deregisterImage, findInstanceByToken, terminateInstance, waitForInstance } from './operations.js';
 import { reapers, RESOURCE } from './reapers.js';
 import { cleanResourceName, fillActions } from './interpolate.js';
 import { resolveNetwork } from './network.js';
@@ -156,6 +156,16 @@ async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, filled: Fi
   const sdk = await ec2Sdk();
   const c = ctx.config;
   const clientToken = `kiln-${randomBytes(16).toString('hex')}`;
+  // Packer's StepCleanupVolumes: volumes the source AMI's mappings gave the instance that EC2
+  // keeps after termination (DeleteOnTermination false) are deleted once it is gone; the ones
+  // launch_block_device_mappings asked for are the template's to keep. Pushed first, so it runs
+  // after the termination below.
+  let leftVolumes: string[] = [];
+  ctx.cleanup.push('delete the volumes the instance left', async () => {
+    if (leftVolumes.length === 0) return;
+    ctx.ui.say('Cleaning up any extra volumes...');
+    await deleteLeftVolumes(ec2, leftVolumes);
+  });
   const handle: ResourceHandle = await ctx.resources.record(RESOURCE.instance, `EC2 instance from ${imageId} in ${where.region}`, { ...where, clientToken });
   let instanceId: string | undefined;
   ctx.cleanup.push('terminate the source instance', async () => {
@@ -209,7 +219,10 @@ async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, filled: Fi
   ctx.generatedData.set('ID', instanceId);
   ctx.ui.say(`Instance ID: ${instanceId}`);
   ctx.ui.say(`Waiting for instance (${instanceId}) to become ready...`);
-  return waitForInstance(ec2, instanceId, 'running', polling(c, 10 * 60_000), ctx.signal);
+  const running = await waitForInstance(ec2, instanceId, 'running', polling(c, 10 * 60_000), ctx.signal);
+  const asked = new Set(c.launch_block_device_mappings.filter((b) => b.delete_on_termination === false).map((b) => b.device_name));
+  leftVolumes = (running.BlockDeviceMappings ?? []).filter((b) => b.Ebs?.DeleteOnTermination === false && !asked.has(b.DeviceName ?? '')).map((b) => b.Ebs!.VolumeId!);
+  return running;
 }
 
 /**

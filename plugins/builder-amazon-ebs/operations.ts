@@ -1,7 +1,8 @@
 /**
  * EC2 operations the build and `kiln cleanup` share: finding an instance by its RunInstances
  * client token, terminating it and waiting on its state, deleting a security group once EC2 lets
- * it go, deregistering an AMI with its snapshots. Each treats "already gone" as done.
+ * it go, deleting the volumes an instance left, deregistering an AMI with its snapshots. Each
+ * treats "already gone" as done.
  */
 import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import { call, ec2Sdk, Ec2Error, waitFor, type Polling } from './ec2.js';
@@ -71,6 +72,20 @@ export async function terminateInstance(ec2: EC2Client, id: string, fresh: boole
   });
   if (gone === 'gone') return;
   await waitForInstance(ec2, id, 'terminated', { delayMs: 2000, maxAttempts: Infinity, deadlineMs: 10 * 60_000 }, signal);
+}
+
+/** Deletes those of `ids` that are "available" (detached: their instance is gone). */
+export async function deleteLeftVolumes(ec2: EC2Client, ids: readonly string[]): Promise<void> {
+  const sdk = await ec2Sdk();
+  const r = await call('DescribeVolumes', () => ec2.send(new sdk.DescribeVolumesCommand({ Filters: [{ Name: 'volume-id', Values: [...ids] }] })));
+  for (const v of r.Volumes ?? []) {
+    if (v.State !== 'available') continue;
+    try {
+      await call('DeleteVolume', () => ec2.send(new sdk.DeleteVolumeCommand({ VolumeId: v.VolumeId! })));
+    } catch (err) {
+      if (!Ec2Error.is(err, 'InvalidVolume.NotFound')) throw err;
+    }
+  }
 }
 
 /** Deregisters an AMI and deletes the snapshots it lists; one already gone counts as done. */

@@ -264,6 +264,20 @@ describe.skipIf(skip)('amazon-ebs builder (EC2 emulator)', () => {
     }
   }, 300_000);
 
+  it('deletes the volumes EC2 keeps after termination (DeleteOnTermination false in the source AMI), as Packer does', async () => {
+    const keeps = await emu.registerImage({ name: 'debian-12-keeps-root', ownerId: '136693071363', rootDeleteOnTermination: false });
+    const ws = workspace({ 'vols.pkr.hcl': template({ amiName: 'golden-e2e-volumes', provisioners: '' }).replace(`source_ami          = "${baseAmi}"`, `source_ami          = "${keeps}"`) });
+    try {
+      const r = await kilnAsync(['build', 'vols.pkr.hcl'], { cwd: ws.dir, env: env(ws.dir) });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain('Cleaning up any extra volumes...');
+      expect(emu.state().volumes).toEqual([]);
+      expect(leftovers()).toEqual({ instances: [], securityGroups: [], keyPairs: [] });
+    } finally {
+      ws.cleanup();
+    }
+  }, 300_000);
+
   it('a temporary_key_pair_name already taken fails the build and leaves the key pair that had the name', async () => {
     const { EC2Client, ImportKeyPairCommand, DeleteKeyPairCommand } = await import('@aws-sdk/client-ec2');
     const ssh2 = (await import('ssh2')).default;

@@ -95,7 +95,7 @@ function ownImage(ctx: Context, id: string): Image {
 /** A new AMI record with its root snapshot, pending until `podmanImage` holds its filesystem. */
 export function addImage(
   region: RegionState,
-  opts: { name: string; description?: string; ownerId: string; ownerAlias?: string; podmanImage?: string; tags?: Record<string, string>; snapshotTags?: Record<string, string>; rootSize?: number; extraDevices?: BlockDevice[]; sourceInstanceId?: string; volumeId?: string; created?: Date; snapshotDescription?: (amiId: string) => string; public?: boolean },
+  opts: { name: string; description?: string; ownerId: string; ownerAlias?: string; podmanImage?: string; tags?: Record<string, string>; snapshotTags?: Record<string, string>; rootSize?: number; rootDeleteOnTermination?: boolean; extraDevices?: BlockDevice[]; sourceInstanceId?: string; volumeId?: string; created?: Date; snapshotDescription?: (amiId: string) => string; public?: boolean },
 ): Image {
   const id = newId('ami');
   const snap: Snapshot = {
@@ -119,7 +119,7 @@ export function addImage(
     state: 'pending',
     created: opts.created ?? new Date(),
     rootDeviceName: '/dev/xvda',
-    blockDevices: [{ deviceName: '/dev/xvda', snapshotId: snap.id, volumeSize: snap.volumeSize, deleteOnTermination: true, volumeType: 'gp3', encrypted: false }, ...(opts.extraDevices ?? [])],
+    blockDevices: [{ deviceName: '/dev/xvda', snapshotId: snap.id, volumeSize: snap.volumeSize, deleteOnTermination: opts.rootDeleteOnTermination ?? true, volumeType: 'gp3', encrypted: false }, ...(opts.extraDevices ?? [])],
     snapshotId: snap.id,
     launchUserIds: new Set(),
     launchGroups: new Set(opts.public ? ['all'] : []),

@@ -36,6 +36,8 @@ export interface Ec2EmulatorState {
   keyPairs: { name: string; id: string; region: string }[];
   images: { id: string; region: string; name: string; state: string; tags: Record<string, string>; snapshotIds: string[]; launchPermission: { userIds: string[]; groups: string[] } }[];
   snapshots: { id: string; region: string; tags: Record<string, string>; createVolumeUserIds: string[]; createVolumeGroups: string[] }[];
+  /** Volumes terminated instances left behind (DeleteOnTermination false). */
+  volumes: { id: string; region: string }[];
 }
 
 export interface RegisterImageOptions {
@@ -56,6 +58,8 @@ export interface RegisterImageOptions {
   podmanImage?: string;
   /** Root volume size in GiB (default 8). */
   rootVolumeSize?: number;
+  /** false: instances of it leave their root volume behind when terminated (default true). */
+  rootDeleteOnTermination?: boolean;
 }
 
 export interface Ec2Emulator {
@@ -142,6 +146,7 @@ export async function startEc2Emulator(opts: Ec2EmulatorOptions = {}): Promise<E
         tags: o.tags,
         podmanImage,
         rootSize: o.rootVolumeSize,
+        ...(o.rootDeleteOnTermination === false && { rootDeleteOnTermination: false }),
         created: o.creationDate,
         public: o.public ?? ownerId !== accountId,
       });
@@ -179,6 +184,7 @@ export async function startEc2Emulator(opts: Ec2EmulatorOptions = {}): Promise<E
             launchPermission: { userIds: [...i.launchUserIds], groups: [...i.launchGroups] },
           })),
         ),
+        volumes: all.flatMap((r) => [...r.volumes.values()].map((v) => ({ id: v.id, region: r.name }))),
         snapshots: all.flatMap((r) => [...r.snapshots.values()].map((s) => ({ id: s.id, region: r.name, tags: { ...s.tags }, createVolumeUserIds: [...(s.createVolumeUserIds ?? [])], createVolumeGroups: [...(s.createVolumeGroups ?? [])] }))),
       };
     },

@@ -1,5 +1,5 @@
 /**
- * RunInstances, DescribeInstances, DescribeInstanceStatus, DescribeVolumes, Stop/Start/TerminateInstances.
+ * RunInstances, DescribeInstances, DescribeInstanceStatus, Describe/DeleteVolumes, Stop/Start/TerminateInstances.
  * Calls return at once with the transitional state (pending, stopping, shutting-down), as EC2's
  * do; the container work runs behind them, one operation at a time per instance, and moves the
  * state on when it is done — so the SDK's waiters see what they see on EC2.
@@ -291,31 +291,41 @@ export const instanceActions: Record<string, Handler> = {
     };
   },
 
-  /** The volumes of instances that are not terminated (a terminated instance's went with it). */
+  /** The volumes of instances that are not terminated, and the ones terminated instances left ("available"). */
   DescribeVolumes(ctx, p) {
     const ids = p.list('VolumeId');
     const attached = [...ctx.region.instances.values()].filter((i) => i.state !== 'terminated').flatMap((i) => i.volumes.map((v) => ({ v, i })));
-    for (const id of ids) if (!attached.some((a) => a.v.id === id)) throw new Ec2Error('InvalidVolume.NotFound', `The volume '${id}' does not exist.`);
-    const picked = attached.filter((a) => ids.length === 0 || ids.includes(a.v.id)).map((a) => ({ ...a, tags: a.v.tags }));
+    const left = [...ctx.region.volumes.values()].map((v) => ({ v, i: undefined }));
+    for (const id of ids) if (!left.some((a) => a.v.id === id) && !attached.some((a) => a.v.id === id)) throw new Ec2Error('InvalidVolume.NotFound', `The volume '${id}' does not exist.`);
+    const all: { v: Volume; i: Instance | undefined }[] = [...attached, ...left];
+    const picked = all.filter((a) => ids.length === 0 || ids.includes(a.v.id)).map((a) => ({ ...a, tags: a.v.tags }));
     const matching = applyFilters(picked, filters(p), {
       'volume-id': (a) => [a.v.id],
-      'attachment.instance-id': (a) => [a.i.id],
-      'attachment.device': (a) => [a.v.deviceName],
-      status: () => ['in-use'],
+      'attachment.instance-id': (a) => (a.i ? [a.i.id] : []),
+      'attachment.device': (a) => (a.i ? [a.v.deviceName] : []),
+      status: (a) => [a.i ? 'in-use' : 'available'],
       size: (a) => [String(a.v.size)],
     });
     return {
       volumeSet: matching.map(({ v, i }) => ({
         volumeId: v.id,
         size: v.size,
-        availabilityZone: i.az,
-        status: 'in-use',
+        availabilityZone: i?.az ?? `${v.region}a`,
+        status: i ? 'in-use' : 'available',
         createTime: v.attached.toISOString(),
         volumeType: v.type,
-        attachmentSet: [{ volumeId: v.id, instanceId: i.id, device: v.deviceName, status: 'attached', attachTime: v.attached.toISOString(), deleteOnTermination: v.deleteOnTermination }],
+        attachmentSet: i ? [{ volumeId: v.id, instanceId: i.id, device: v.deviceName, status: 'attached', attachTime: v.attached.toISOString(), deleteOnTermination: v.deleteOnTermination }] : [],
         tagSet: tagSet(v.tags),
       })),
     };
+  },
+
+  DeleteVolume(ctx, p) {
+    const id = p.required('VolumeId');
+    if (ctx.region.volumes.delete(id)) return { return: true };
+    const inUse = [...ctx.region.instances.values()].some((i) => i.state !== 'terminated' && i.volumes.some((v) => v.id === id));
+    if (inUse) throw new Ec2Error('VolumeInUse', `Volume ${id} is currently attached`);
+    throw new Ec2Error('InvalidVolume.NotFound', `The volume '${id}' does not exist.`);
   },
 
   StopInstances(ctx, p) {
@@ -378,6 +388,8 @@ export const instanceActions: Record<string, Handler> = {
           i.stateTransitionReason = `User initiated (${new Date().toISOString().replace('T', ' ').slice(0, 19)} GMT)`;
           enqueue(ctx, i, async () => {
             await ctx.runtime.remove(i.id);
+            // As in EC2, a volume not marked DeleteOnTermination outlives its instance.
+            for (const v of i.volumes) if (!v.deleteOnTermination) ctx.region.volumes.set(v.id, { ...v });
             i.state = 'terminated';
             i.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
           });

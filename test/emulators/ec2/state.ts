@@ -166,6 +166,8 @@ export interface RegionState {
   snapshots: Map<string, Snapshot>;
   keyPairs: Map<string, KeyPair>;
   securityGroups: Map<string, SecurityGroup>;
+  /** Volumes an instance left when it was terminated (DeleteOnTermination false): "available". */
+  volumes: Map<string, Volume>;
 }
 
 const AZ_LETTERS = ['a', 'b', 'c'];
@@ -198,6 +200,7 @@ export function newRegion(name: string): RegionState {
     snapshots: new Map(),
     keyPairs: new Map(),
     securityGroups: new Map([[defaultGroup.id, defaultGroup]]),
+    volumes: new Map(),
   };
 }
 
