@@ -165,6 +165,9 @@ describe.skipIf(skip)('ssh communicator: commands', () => {
     expect(r.out.every((l, i) => l === String(i + 1))).toBe(true);
   });
 
+  /** A `sleep` command line no other run on this machine has: the check below looks for it. */
+  const uniqueSleep = (): string => `sleep ${600 + Math.floor(Math.random() * 10_000)}.${process.pid}`;
+
   /** Starts `cmd` (which prints "started"), cancels it once it has, and says how it ended. */
   async function cancelAfterStart(cmd: string): Promise<{ result: Awaited<ReturnType<SshCommunicator['exec']>>; ms: number }> {
     const c = await connect();
@@ -180,7 +183,7 @@ describe.skipIf(skip)('ssh communicator: commands', () => {
   }
 
   it('a cancelled command is stopped on the remote machine, its children too (TERM to its process group)', async () => {
-    const marker = `sleep 60${sshd.port % 10}1`;
+    const marker = uniqueSleep();
     const { result, ms } = await cancelAfterStart(`echo started; ${marker}; echo never`);
     expect(result).toEqual({ exitCode: null, signal: 'SIGTERM' });
     expect(ms).toBeLessThan(2000);
@@ -189,7 +192,7 @@ describe.skipIf(skip)('ssh communicator: commands', () => {
   });
 
   it('a cancelled command that ignores TERM is killed after the grace period, and nothing waits longer', async () => {
-    const marker = `sleep 60${sshd.port % 10}2`;
+    const marker = uniqueSleep();
     const { result, ms } = await cancelAfterStart(`trap '' TERM; echo started; ${marker}`);
     expect(result).toEqual({ exitCode: null, signal: 'SIGKILL' });
     expect(ms).toBeGreaterThanOrEqual(STOP_GRACE_MS - 100);
