@@ -8,7 +8,7 @@ import type { EC2Client, Image, Tag } from '@aws-sdk/client-ec2';
 import type { BuildContext } from '../../src/sdk/index.js';
 import { call, ec2Sdk, Ec2Error, waitFor, type Ec2Where, type Polling } from './ec2.js';
 import { deregisterImage } from './operations.js';
-import { RESOURCE } from './reapers.js';
+import { RESOURCE, runTag } from './reapers.js';
 
 export interface MadeImage {
   imageId: string;
@@ -70,7 +70,7 @@ export const tagList = (tags: Record<string, string>): Tag[] => Object.entries(t
 
 /** The tags an AMI and its snapshots get as they are made: the template's, and the run's. */
 export function creationTags(tags: Record<string, string>, snapshotTags: Record<string, string>, runId: string): { TagSpecifications: { ResourceType: 'image' | 'snapshot'; Tags: Tag[] }[] } {
-  const run = { Key: 'kiln-run-id', Value: runId };
+  const run = runTag(runId);
   return {
     TagSpecifications: [
       { ResourceType: 'image', Tags: [...tagList(tags), run] },

@@ -12,8 +12,8 @@ import { builder, clearTemporaryKey, connectSsh, NoneCommunicator, prefetchSsh, 
 import { GENERATED, schema, type AmazonEbsConfig, type BlockDevice } from './config.js';
 import { call, ec2Client, ec2Sdk, Ec2Error, waitFor, type Ec2Access, type Ec2Where, type Polling } from './ec2.js';
 import { creationTags, makeImage, shareImage, tagList, type MadeImage } from './images.js';
-import { deleteLeftVolumes, deleteSecurityGroup, deregisterImage, findInstanceByToken, terminateInstance, waitForInstance } from './operations.js';
-import { reapers, RESOURCE } from './reapers.js';
+import { deleteLeftVolumes, deleteSecurityGroup, deregisterImage, findInstanceByToken, ownImagesNamed, terminateInstance, waitForInstance } from './operations.js';
+import { reapers, RESOURCE, runTag } from './reapers.js';
 import { cleanResourceName, fillActions } from './interpolate.js';
 import { resolveNetwork } from './network.js';
 import { findSourceAmi } from './source-ami.js';
@@ -76,9 +76,6 @@ function instanceHost(i: Instance, c: AmazonEbsConfig): string {
 
 const uniqueName = (ctx: Ctx): string => `kiln_${ctx.runId.slice(0, 8)}_${randomBytes(4).toString('hex')}`;
 
-/** The run's tag on everything temporary, so a person (or kiln cleanup) can tell what made it. */
-const runTag = (ctx: Ctx): Tag => ({ Key: 'kiln-run-id', Value: ctx.runId });
-
 async function createKeyPair(ctx: Ctx, ec2: EC2Client, where: Ec2Where, name: string, key: TemporaryKeyPair): Promise<void> {
   const sdk = await ec2Sdk();
   const handle = await ctx.resources.record(RESOURCE.keyPair, `EC2 key pair ${name} in ${where.region}`, { ...where, keyName: name, runId: ctx.runId });
@@ -93,7 +90,7 @@ async function createKeyPair(ctx: Ctx, ec2: EC2Client, where: Ec2Where, name: st
   });
   ctx.ui.say(`Creating temporary keypair: ${name}`);
   const r = await call('ImportKeyPair', () =>
-    ec2.send(new sdk.ImportKeyPairCommand({ KeyName: name, PublicKeyMaterial: Buffer.from(key.publicKey), TagSpecifications: [{ ResourceType: 'key-pair', Tags: [runTag(ctx)] }] })),
+    ec2.send(new sdk.ImportKeyPairCommand({ KeyName: name, PublicKeyMaterial: Buffer.from(key.publicKey), TagSpecifications: [{ ResourceType: 'key-pair', Tags: [runTag(ctx.runId)] }] })),
   );
   keyPairId = r.KeyPairId;
   await handle.update({ keyPairId });
@@ -120,7 +117,7 @@ async function createSecurityGroup(ctx: Ctx, ec2: EC2Client, where: Ec2Where, vp
         GroupName: name,
         Description: `Temporary group for kiln run ${ctx.runId}`,
         ...(vpcId !== undefined && { VpcId: vpcId }),
-        TagSpecifications: [{ ResourceType: 'security-group', Tags: [runTag(ctx)] }],
+        TagSpecifications: [{ ResourceType: 'security-group', Tags: [runTag(ctx.runId)] }],
       }),
     ),
   );
@@ -206,7 +203,7 @@ async function runInstance(ctx: Ctx, ec2: EC2Client, where: Ec2Where, filled: Fi
         InstanceInitiatedShutdownBehavior: c.shutdown_behavior,
         ...(c.launch_block_device_mappings.length > 0 && { BlockDeviceMappings: blockDeviceMappings(c.launch_block_device_mappings) }),
         TagSpecifications: [
-          { ResourceType: 'instance', Tags: [...tagList(runTags), runTag(ctx)] },
+          { ResourceType: 'instance', Tags: [...tagList(runTags), runTag(ctx.runId)] },
           ...(Object.keys(filled.runVolumeTags).length > 0 ? [{ ResourceType: 'volume' as const, Tags: tagList(filled.runVolumeTags) }] : []),
         ],
       }),
@@ -235,8 +232,7 @@ async function deregisterExisting(ctx: Ctx, access: Ec2Access, amiName: string):
   for (const region of [...new Set([c.region, ...c.ami_regions])]) {
     const ec2 = await ec2Client({ ...access, region });
     try {
-      const r = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [amiName] }] })));
-      for (const image of r.Images ?? []) {
+      for (const image of await ownImagesNamed(ec2, amiName)) {
         if (c.force_delete_snapshot) await deregisterImage(ec2, image.ImageId!);
         else await call('DeregisterImage', () => ec2.send(new sdk.DeregisterImageCommand({ ImageId: image.ImageId! })));
         ctx.ui.say(`Deregistered AMI ${image.Name}, id: ${image.ImageId}${region === c.region ? '' : ` in ${region}`}`);
@@ -396,8 +392,7 @@ const amazonEbs = builder({
     if (!c.skip_create_ami) {
       await ctx.step('prevalidate AMI name', async () => {
         ctx.ui.say(`Prevalidating AMI Name: ${filled.amiName}`);
-        const r = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [filled.amiName] }] })));
-        const used = r.Images?.[0];
+        const used = (await ownImagesNamed(ec2, filled.amiName))[0];
         if (used && !c.force_deregister) throw new Error(`AMI Name: '${filled.amiName}' is used by an existing AMI: ${used.ImageId} (set force_deregister = true to replace it)`);
       });
     }

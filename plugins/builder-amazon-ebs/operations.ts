@@ -4,7 +4,7 @@
  * it go, deleting the volumes an instance left, deregistering an AMI with its snapshots. Each
  * treats "already gone" as done.
  */
-import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
+import type { EC2Client, Filter, Image, Instance } from '@aws-sdk/client-ec2';
 import { call, ec2Sdk, Ec2Error, waitFor, type Polling } from './ec2.js';
 
 /** EC2 refuses to delete a group an instance still uses until that instance is gone: retry a while. */
@@ -86,6 +86,13 @@ export async function deleteLeftVolumes(ec2: EC2Client, ids: readonly string[]):
       if (!Ec2Error.is(err, 'InvalidVolume.NotFound')) throw err;
     }
   }
+}
+
+/** This account's AMIs named `name` (AMI names are unique per account and region), narrowed by `more`. */
+export async function ownImagesNamed(ec2: EC2Client, name: string, more: Filter[] = []): Promise<Image[]> {
+  const sdk = await ec2Sdk();
+  const r = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [name] }, ...more] })));
+  return r.Images ?? [];
 }
 
 /** Deregisters an AMI and deletes the snapshots it lists; one already gone counts as done. */

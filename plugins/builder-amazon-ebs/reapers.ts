@@ -4,10 +4,14 @@
  * the instance's RunInstances client token, the group's and key pair's names, the AMI's name.
  * Credentials are never in the ledger: the AWS SDK's chain (environment, profile) provides them.
  */
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client, Tag } from '@aws-sdk/client-ec2';
 import type { Reaper } from '../../src/sdk/index.js';
 import { call, ec2Client, ec2Sdk, type Ec2Where } from './ec2.js';
-import { deleteSecurityGroup, deregisterImage, findInstanceByToken, terminateInstance } from './operations.js';
+import { deleteSecurityGroup, deregisterImage, findInstanceByToken, ownImagesNamed, terminateInstance } from './operations.js';
+
+/** The tag every resource a build makes carries (the AMIs and snapshots keep it): which run made it. */
+export const RUN_TAG = 'kiln-run-id';
+export const runTag = (runId: string): Tag => ({ Key: RUN_TAG, Value: runId });
 
 export const RESOURCE = {
   instance: 'aws.instance',
@@ -46,7 +50,7 @@ const reapInstance: Reaper = (data, signal) =>
   });
 
 /** A filter on the run's own tag, so a name another run (or a person) reused is never taken for ours. */
-const runFilter = (data: Record<string, unknown>) => ({ Name: 'tag:kiln-run-id', Values: [str(data, 'runId') ?? '-'] });
+const runFilter = (data: Record<string, unknown>) => ({ Name: `tag:${RUN_TAG}`, Values: [str(data, 'runId') ?? '-'] });
 
 const reapSecurityGroup: Reaper = (data, signal) =>
   withClient(data, async (ec2) => {
@@ -75,13 +79,11 @@ const reapKeyPair: Reaper = (data) =>
 
 const reapImage: Reaper = (data) =>
   withClient(data, async (ec2) => {
-    const sdk = await ec2Sdk();
     const name = str(data, 'name');
     if (str(data, 'runId') === undefined || name === undefined) throw new Error('the record names no run or AMI name');
     // Only an AMI tagged with this run: one of that name from another run is left alone.
-    const r = await call('DescribeImages', () => ec2.send(new sdk.DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [name] }, runFilter(data)] })));
     const known = str(data, 'imageId');
-    for (const image of r.Images ?? []) if (known === undefined || image.ImageId === known) await deregisterImage(ec2, image.ImageId!);
+    for (const image of await ownImagesNamed(ec2, name, [runFilter(data)])) if (known === undefined || image.ImageId === known) await deregisterImage(ec2, image.ImageId!);
   });
 
 export const reapers: Readonly<Record<string, Reaper>> = {
